@@ -1,0 +1,27 @@
+import * as tf from '@tensorflow/tfjs';
+import { gelu } from './gelu';
+
+export interface FFNWeights {
+  fc1: tf.Tensor2D; // [dFF, C]
+  b1: tf.Tensor1D; // [dFF]
+  fc2: tf.Tensor2D; // [dFF, C]
+  b2: tf.Tensor1D; // [C]
+}
+
+/**
+ * The nested FFN at width m: only the first m hidden neurons take part,
+ * FFN_m(x) = gelu(x · fc1[:m]ᵀ + b1[:m]) · fc2[:m] + b2.
+ * Slicing a prefix of the hidden dimension is all it takes: no per-width copy of the weights
+ * is kept, and gradients reach only the neurons the width uses.
+ */
+export function nestedFFN(x: tf.Tensor2D, w: FFNWeights, m: number): tf.Tensor2D {
+  return tf.tidy(() => {
+    const [dFF, C] = w.fc1.shape;
+    const full = m === dFF;
+    const fc1 = full ? w.fc1 : w.fc1.slice([0, 0], [m, C]); // [m, C]
+    const b1 = full ? w.b1 : w.b1.slice(0, m); // [m]
+    const fc2 = full ? w.fc2 : w.fc2.slice([0, 0], [m, C]); // [m, C]
+    const h = gelu(tf.matMul(x, fc1, false, true).add(b1)) as tf.Tensor2D; // [N, m]
+    return tf.matMul(h, fc2).add(w.b2) as tf.Tensor2D; // [N, C]
+  });
+}

@@ -1,0 +1,89 @@
+import * as tf from '@tensorflow/tfjs';
+import { ConfigError } from '../errors';
+import type { MatLMConfig, Widths } from '../config';
+import type { LayerKV } from '../layers/attention';
+import { crossEntropy, NestedModel } from './nested-model';
+
+/** Keys and values of every layer for the positions decoded so far. */
+export type KVCache = {
+  layers: LayerKV[];
+};
+
+/** Number of positions a cache holds. */
+export function cacheLength(cache?: KVCache): number {
+  return cache ? cache.layers[0].k.shape[2] : 0;
+}
+
+/** Keeps the first n positions of a cache (rolls back rejected speculative tokens). */
+export function truncateCache(cache: KVCache, n: number): KVCache {
+  return tf.tidy(() => ({
+    layers: cache.layers.map(({ k, v }) => {
+      const [B, H, , hd] = k.shape;
+      return { k: k.slice([0, 0, 0, 0], [B, H, n, hd]), v: v.slice([0, 0, 0, 0], [B, H, n, hd]) };
+    }),
+  }));
+}
+
+export function disposeCache(cache?: KVCache): void {
+  cache?.layers.forEach(({ k, v }) => {
+    k.dispose();
+    v.dispose();
+  });
+}
+
+/**
+ * MatLM: a decoder-only Transformer whose every FFN is nested. Learned positions,
+ * pre-norm blocks, final LayerNorm, output head tied to the token embedding.
+ */
+export class MatLM extends NestedModel<MatLMConfig> {
+  static create(config: MatLMConfig, seed = 0): MatLM {
+    return new MatLM(config, undefined, seed);
+  }
+
+  /** Logits [B, T, V] for tokens [B, T] at the given widths (default: every layer full). */
+  forward(tokens: tf.Tensor2D, widths?: number | Widths): tf.Tensor3D {
+    return tf.tidy(() => {
+      const { logits, cache } = this.forwardCached(tokens, widths);
+      disposeCache(cache);
+      return logits;
+    });
+  }
+
+  /**
+   * Logits for tokens [B, T] that follow the positions already in `cache`, and the cache
+   * extended by them. The caller owns both results and the old cache (dispose it when done).
+   */
+  forwardCached(tokens: tf.Tensor2D, widths?: number | Widths, cache?: KVCache): { logits: tf.Tensor3D; cache: KVCache } {
+    const w = this.resolveWidths(widths);
+    const [B, T] = tokens.shape;
+    const past = cacheLength(cache);
+    if (tokens.rank !== 2) throw new ConfigError(`tokens must be [batch, time], got shape [${tokens.shape.join(', ')}]`);
+    if (T === 0) throw new ConfigError('tokens must hold at least one position');
+    if (past + T > this.config.maxSeqLen) {
+      throw new ConfigError(`sequence of ${past + T} positions exceeds maxSeqLen ${this.config.maxSeqLen}`);
+    }
+    if (cache && cache.layers[0].k.shape[0] !== B) {
+      throw new ConfigError(`cache batch ${cache.layers[0].k.shape[0]} does not match tokens batch ${B}`);
+    }
+    return tf.tidy(() => {
+      const tokEmb = this.params['tok_emb']; // [V, C]
+      const C = this.config.dModel;
+      const pos = this.params['pos_emb'].slice([past, 0], [T, C]); // [T, C]
+      // Embedding lookup as a one-hot matmul: gather's gradient (UnsortedSegmentSum) has no wasm kernel.
+      const oneHot = tf.oneHot(tokens.toInt().reshape([B * T]), this.config.vocabSize); // [B*T, V]
+      const x = tf.matMul(oneHot, tokEmb).reshape([B, T, C]).add(pos) as tf.Tensor3D; // [B, T, C]
+      const { h, kv } = this.trunk(x, w, true, cache?.layers);
+      const logits = tf.matMul(h.reshape([B * T, C]), tokEmb, false, true).reshape([B, T, this.config.vocabSize]); // [B, T, V]
+      return { logits: logits as tf.Tensor3D, cache: { layers: kv } };
+    });
+  }
+
+  /** Mean next-token cross-entropy (nats) of tokens [B, T] against targets [B, T]. */
+  loss(tokens: tf.Tensor2D, targets: tf.Tensor2D, widths?: number | Widths): tf.Scalar {
+    return tf.tidy(() => {
+      const logits = this.forward(tokens, widths); // [B, T, V]
+      const [B, T, V] = logits.shape;
+      return crossEntropy(logits.reshape([B * T, V]), targets.reshape([B * T]));
+    });
+  }
+}

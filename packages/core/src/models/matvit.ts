@@ -1,0 +1,59 @@
+import * as tf from '@tensorflow/tfjs';
+import { numPatches, type MatViTConfig, type Widths } from '../config';
+import { ConfigError } from '../errors';
+import { crossEntropy, NestedModel } from './nested-model';
+
+/**
+ * MatViT: a ViT encoder whose every FFN is nested. Non-overlapping square patches,
+ * a learned class token and positions, bidirectional pre-norm blocks, a linear head.
+ */
+export class MatViT extends NestedModel<MatViTConfig> {
+  static create(config: MatViTConfig, seed = 0): MatViT {
+    return new MatViT(config, undefined, seed);
+  }
+
+  /** Images [B, H, W, Ch] → patch vectors [B, N, P·P·Ch], row-major over the patch grid. */
+  patchify(images: tf.Tensor4D): tf.Tensor3D {
+    const { imageSize: S, patchSize: P, channels: Ch } = this.config;
+    const [B, H, W, c] = images.shape;
+    if (images.rank !== 4 || H !== S || W !== S || c !== Ch) {
+      throw new ConfigError(`images must be [batch, ${S}, ${S}, ${Ch}], got [${images.shape.join(', ')}]`);
+    }
+    const g = S / P;
+    return tf.tidy(() =>
+      images
+        .reshape([B, g, P, g, P, Ch])
+        .transpose([0, 1, 3, 2, 4, 5]) // [B, gy, gx, P, P, Ch]
+        .reshape([B, g * g, P * P * Ch]),
+    );
+  }
+
+  /** Pooled representation [B, C] (after the final norm) at the given widths. */
+  embed(images: tf.Tensor4D, widths?: number | Widths): tf.Tensor2D {
+    const w = this.resolveWidths(widths);
+    return tf.tidy(() => {
+      const B = images.shape[0];
+      const C = this.config.dModel;
+      const N = numPatches(this.config);
+      const patches = this.patchify(images); // [B, N, PPCh]
+      const x = tf
+        .matMul(patches.reshape([B * N, -1]), this.params['patch_emb.weight'])
+        .add(this.params['patch_emb.bias'])
+        .reshape([B, N, C]); // [B, N, C]
+      const cls = this.params['cls_token'].reshape([1, 1, C]).tile([B, 1, 1]); // [B, 1, C]
+      const tokens = tf.concat([cls, x], 1).add(this.params['pos_emb']) as tf.Tensor3D; // [B, N+1, C]
+      const { h } = this.trunk(tokens, w, false);
+      return (this.config.pool === 'cls' ? h.slice([0, 0, 0], [B, 1, C]).reshape([B, C]) : h.mean(1)) as tf.Tensor2D;
+    });
+  }
+
+  /** Class logits [B, K]. */
+  forward(images: tf.Tensor4D, widths?: number | Widths): tf.Tensor2D {
+    return tf.tidy(() => tf.matMul(this.embed(images, widths), this.params['head.weight']).add(this.params['head.bias']) as tf.Tensor2D);
+  }
+
+  /** Mean cross-entropy of the class logits against integer labels [B]. */
+  loss(images: tf.Tensor4D, labels: tf.Tensor1D, widths?: number | Widths): tf.Scalar {
+    return tf.tidy(() => crossEntropy(this.forward(images, widths), labels));
+  }
+}
