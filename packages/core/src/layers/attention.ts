@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { matMul } from './matmul';
 
 export interface AttentionWeights {
   qkv: tf.Tensor2D; // [C, 3C]
@@ -35,7 +36,7 @@ export function multiHeadAttention(
   return tf.tidy(() => {
     const [B, T, C] = x.shape;
     const hd = C / nHeads;
-    const qkv = tf.matMul(x.reshape([B * T, C]), w.qkv).add(w.qkvBias); // [B*T, 3C]
+    const qkv = matMul(x.reshape([B * T, C]), w.qkv).add(w.qkvBias); // [B*T, 3C]
     const heads = (i: number) =>
       qkv.slice([0, i * C], [B * T, C]).reshape([B, T, nHeads, hd]).transpose([0, 2, 1, 3]) as tf.Tensor4D; // [B, H, T, hd]
     let k = heads(1);
@@ -49,7 +50,7 @@ export function multiHeadAttention(
     if (causal) scores = scores.add(causalMask(T, pastLen));
     const att = tf.softmax(scores); // [B, H, T, S]
     const ctx = tf.matMul(att, v).transpose([0, 2, 1, 3]).reshape([B * T, C]); // [B*T, C]
-    const y = tf.matMul(ctx, w.out).add(w.outBias).reshape([B, T, C]) as tf.Tensor3D;
+    const y = matMul(ctx as tf.Tensor2D, w.out).add(w.outBias).reshape([B, T, C]) as tf.Tensor3D;
     return { y, kv: { k, v } };
   });
 }

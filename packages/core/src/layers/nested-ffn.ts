@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { gelu } from './gelu';
+import { matMul, matMulT } from './matmul';
 
 export interface FFNWeights {
   fc1: tf.Tensor2D; // [dFF, C]
@@ -21,7 +22,7 @@ export function nestedFFN(x: tf.Tensor2D, w: FFNWeights, m: number): tf.Tensor2D
     const fc1 = full ? w.fc1 : w.fc1.slice([0, 0], [m, C]); // [m, C]
     const b1 = full ? w.b1 : w.b1.slice(0, m); // [m]
     const fc2 = full ? w.fc2 : w.fc2.slice([0, 0], [m, C]); // [m, C]
-    const h = gelu(tf.matMul(x, fc1, false, true).add(b1)) as tf.Tensor2D; // [N, m]
-    return tf.matMul(h, fc2).add(w.b2) as tf.Tensor2D; // [N, C]
+    const h = gelu(matMulT(x, fc1).add(b1)) as tf.Tensor2D; // [N, m]
+    return matMul(h, fc2).add(w.b2) as tf.Tensor2D; // [N, C]
   });
 }

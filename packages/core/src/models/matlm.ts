@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { ConfigError } from '../errors';
 import type { MatLMConfig, Widths } from '../config';
 import type { LayerKV } from '../layers/attention';
+import { matMul, matMulT } from '../layers/matmul';
 import { crossEntropy, NestedModel } from './nested-model';
 
 /** Keys and values of every layer for the positions decoded so far. */
@@ -70,10 +71,11 @@ export class MatLM extends NestedModel<MatLMConfig> {
       const C = this.config.dModel;
       const pos = this.params['pos_emb'].slice([past, 0], [T, C]); // [T, C]
       // Embedding lookup as a one-hot matmul: gather's gradient (UnsortedSegmentSum) has no wasm kernel.
-      const oneHot = tf.oneHot(tokens.toInt().reshape([B * T]), this.config.vocabSize); // [B*T, V]
-      const x = tf.matMul(oneHot, tokEmb).reshape([B, T, C]).add(pos) as tf.Tensor3D; // [B, T, C]
+      const oneHot = tf.oneHot(tokens.toInt().reshape([B * T]) as tf.Tensor1D, this.config.vocabSize) as tf.Tensor2D; // [B*T, V]
+      const x = matMul(oneHot, tokEmb as tf.Tensor2D).reshape([B, T, C]).add(pos) as tf.Tensor3D; // [B, T, C]
       const { h, kv } = this.trunk(x, w, true, cache?.layers);
-      const logits = tf.matMul(h.reshape([B * T, C]), tokEmb, false, true).reshape([B, T, this.config.vocabSize]); // [B, T, V]
+      const h2d = h.reshape([B * T, C]) as tf.Tensor2D;
+      const logits = matMulT(h2d, tokEmb as tf.Tensor2D).reshape([B, T, this.config.vocabSize]); // [B, T, V]
       return { logits: logits as tf.Tensor3D, cache: { layers: kv } };
     });
   }

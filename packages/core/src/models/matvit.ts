@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { numPatches, type MatViTConfig, type Widths } from '../config';
 import { ConfigError } from '../errors';
+import { matMul } from '../layers/matmul';
 import { crossEntropy, NestedModel } from './nested-model';
 
 /**
@@ -36,8 +37,7 @@ export class MatViT extends NestedModel<MatViTConfig> {
       const C = this.config.dModel;
       const N = numPatches(this.config);
       const patches = this.patchify(images); // [B, N, PPCh]
-      const x = tf
-        .matMul(patches.reshape([B * N, -1]), this.params['patch_emb.weight'])
+      const x = matMul(patches.reshape([B * N, -1]), this.params['patch_emb.weight'] as tf.Tensor2D)
         .add(this.params['patch_emb.bias'])
         .reshape([B, N, C]); // [B, N, C]
       const cls = this.params['cls_token'].reshape([1, 1, C]).tile([B, 1, 1]); // [B, 1, C]
@@ -49,7 +49,7 @@ export class MatViT extends NestedModel<MatViTConfig> {
 
   /** Class logits [B, K]. */
   forward(images: tf.Tensor4D, widths?: number | Widths): tf.Tensor2D {
-    return tf.tidy(() => tf.matMul(this.embed(images, widths), this.params['head.weight']).add(this.params['head.bias']) as tf.Tensor2D);
+    return tf.tidy(() => matMul(this.embed(images, widths), this.params['head.weight'] as tf.Tensor2D).add(this.params['head.bias']) as tf.Tensor2D);
   }
 
   /** Mean cross-entropy of the class logits against integer labels [B]. */
