@@ -13,7 +13,9 @@ describe('selectBackend', () => {
     expect(choice.name).toBe('wasm');
     expect(tf.getBackend()).toBe('wasm');
     expect(choice.skipped[0].name).toBe('tensorflow');
-    expect(choice.skipped[0].reason).toMatch(/@tensorflow\/tfjs-node-gpu not installed; @tensorflow\/tfjs-node not installed/);
+    expect(choice.skipped[0].reason).toMatch(
+      /@tensorflow\/tfjs-node-gpu not installed; @tensorflow\/tfjs-node not installed/,
+    );
     expect(describeBackend(choice)).toMatch(/^wasm; skipped tensorflow:/);
   });
 
@@ -25,7 +27,9 @@ describe('selectBackend', () => {
   });
 
   it('fails clearly for an unknown or unavailable backend', async () => {
-    await expect(selectBackend('webgpu' as 'cpu')).rejects.toThrow(/unknown backend "webgpu"; allowed: tensorflow, wasm, cpu/);
+    await expect(selectBackend('webgpu' as 'cpu')).rejects.toThrow(
+      /unknown backend "webgpu"; allowed: tensorflow, wasm, cpu/,
+    );
     await expect(selectBackend('tensorflow')).rejects.toThrow(ConfigError);
     await expect(selectBackend('tensorflow')).rejects.toThrow(/forced "tensorflow".*not installed/);
   });

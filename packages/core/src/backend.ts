@@ -25,8 +25,12 @@ async function tryTensorflow(): Promise<{ ok: boolean; provider?: string; reason
       if (await tf.setBackend('tensorflow')) return { ok: true, provider: pkg };
       reasons.push(`${pkg} loaded but did not register the "tensorflow" backend`);
     } catch (e) {
-      const missing = /MODULE_NOT_FOUND/.test(String((e as { code?: string }).code)) || /cannot find|could not resolve/i.test((e as Error).message);
-      reasons.push(missing ? `${pkg} not installed` : `${pkg}: ${(e as Error).message.split('\n')[0]}`);
+      const missing =
+        /MODULE_NOT_FOUND/.test(String((e as { code?: string }).code)) ||
+        /cannot find|could not resolve/i.test((e as Error).message);
+      reasons.push(
+        missing ? `${pkg} not installed` : `${pkg}: ${(e as Error).message.split('\n')[0]}`,
+      );
     }
   }
   return { ok: false, reason: reasons.join('; ') };
@@ -37,7 +41,9 @@ async function tryTensorflow(): Promise<{ ok: boolean; provider?: string; reason
  * @tensorflow/tfjs-node-gpu or tfjs-node), else `wasm`, else `cpu`. `prefer` (or the
  * MATFORMER_BACKEND environment variable) forces one; it fails clearly if that one is unavailable.
  */
-export async function selectBackend(prefer: BackendName | undefined = envBackend()): Promise<BackendChoice> {
+export async function selectBackend(
+  prefer: BackendName | undefined = envBackend(),
+): Promise<BackendChoice> {
   if (prefer !== undefined && !backendNames.includes(prefer)) {
     throw new ConfigError(`unknown backend "${prefer}"; allowed: ${backendNames.join(', ')}`);
   }
@@ -61,7 +67,9 @@ export async function selectBackend(prefer: BackendName | undefined = envBackend
     }
   }
   const why = skipped.map((s) => `${s.name}: ${s.reason}`).join('; ');
-  throw new ConfigError(`no usable tfjs backend (${prefer ? `forced "${prefer}"` : 'tried all'}): ${why}`);
+  throw new ConfigError(
+    `no usable tfjs backend (${prefer ? `forced "${prefer}"` : 'tried all'}): ${why}`,
+  );
 }
 
 function envBackend(): BackendName | undefined {
@@ -72,5 +80,7 @@ function envBackend(): BackendName | undefined {
 /** One line for logs: which backend runs and why the faster ones did not. */
 export function describeBackend(choice: BackendChoice): string {
   const head = choice.provider ? `${choice.name} (${choice.provider})` : choice.name;
-  return choice.skipped.length ? `${head}; skipped ${choice.skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')}` : head;
+  return choice.skipped.length
+    ? `${head}; skipped ${choice.skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')}`
+    : head;
 }

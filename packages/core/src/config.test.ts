@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from './errors';
-import { matlmConfig, matvitConfig, resolveWidths, validateConfig, type MatLMConfig } from './config';
+import {
+  matlmConfig,
+  matvitConfig,
+  resolveWidths,
+  validateConfig,
+  type MatLMConfig,
+} from './config';
 
 describe('ModelConfig', () => {
   it('presets are valid and use the paper granularities dFF/8..dFF', () => {
@@ -23,18 +29,28 @@ describe('ModelConfig', () => {
   });
 
   it('rejects unknown presets and archs by name', () => {
-    expect(() => matlmConfig('huge' as 'tiny')).toThrow(/unknown MatLM preset "huge"; allowed: tiny, small, base/);
-    expect(() => validateConfig({ ...matlmConfig('tiny'), arch: 'gpt' } as unknown as MatLMConfig)).toThrow(/arch must be "matlm" or "matvit"/);
-    expect(() => matvitConfig('tiny', { patchSize: 5 })).toThrow(/imageSize \(28\) must be divisible by config.patchSize \(5\)/);
+    expect(() => matlmConfig('huge' as 'tiny')).toThrow(
+      /unknown MatLM preset "huge"; allowed: tiny, small, base/,
+    );
+    expect(() =>
+      validateConfig({ ...matlmConfig('tiny'), arch: 'gpt' } as unknown as MatLMConfig),
+    ).toThrow(/arch must be "matlm" or "matvit"/);
+    expect(() => matvitConfig('tiny', { patchSize: 5 })).toThrow(
+      /imageSize \(28\) must be divisible by config.patchSize \(5\)/,
+    );
   });
 
-  it('resolves widths: default full, a number for uniform, a list for Mix\'n\'Match', () => {
+  it("resolves widths: default full, a number for uniform, a list for Mix'n'Match", () => {
     const c = matlmConfig('tiny');
     expect(resolveWidths(c)).toEqual([64, 64]);
     expect(resolveWidths(c, 16)).toEqual([16, 16]);
     expect(resolveWidths(c, [8, 32])).toEqual([8, 32]);
     expect(() => resolveWidths(c, [8])).toThrow(/one FFN width per layer \(2\)/);
-    expect(() => resolveWidths(c, 100)).toThrow(/widths\[0\] = 100 is out of range; layer 0 allows \[8, 16, 32, 64\]/);
-    expect(() => resolveWidths({ ...c, layerDFF: [16, 64] }, [32, 32])).toThrow(/layer 0 allows \[8, 16\]/);
+    expect(() => resolveWidths(c, 100)).toThrow(
+      /widths\[0\] = 100 is out of range; layer 0 allows \[8, 16, 32, 64\]/,
+    );
+    expect(() => resolveWidths({ ...c, layerDFF: [16, 64] }, [32, 32])).toThrow(
+      /layer 0 allows \[8, 16\]/,
+    );
   });
 });

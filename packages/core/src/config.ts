@@ -62,9 +62,27 @@ const lmPresets = {
 
 const vitPresets = {
   // MNIST-shaped tiny ViT for tests: 28×28 gray, 7×7 patches → 16 tokens.
-  tiny: { dModel: 16, nLayers: 2, nHeads: 2, dFF: 64, imageSize: 28, patchSize: 7, channels: 1, numClasses: 10 },
+  tiny: {
+    dModel: 16,
+    nLayers: 2,
+    nHeads: 2,
+    dFF: 64,
+    imageSize: 28,
+    patchSize: 7,
+    channels: 1,
+    numClasses: 10,
+  },
   // MNIST demo ViT: 4×4 patches → 49 tokens.
-  small: { dModel: 64, nLayers: 4, nHeads: 4, dFF: 256, imageSize: 28, patchSize: 4, channels: 1, numClasses: 10 },
+  small: {
+    dModel: 64,
+    nLayers: 4,
+    nHeads: 4,
+    dFF: 256,
+    imageSize: 28,
+    patchSize: 4,
+    channels: 1,
+    numClasses: 10,
+  },
 } as const;
 
 export type LMPresetName = keyof typeof lmPresets;
@@ -78,7 +96,8 @@ export function matlmConfig(
   overrides: Partial<Omit<MatLMConfig, 'arch'>> = {},
 ): MatLMConfig {
   const base = lmPresets[preset];
-  if (!base) throw new ConfigError(`unknown MatLM preset "${preset}"; allowed: ${lmPresetNames.join(', ')}`);
+  if (!base)
+    throw new ConfigError(`unknown MatLM preset "${preset}"; allowed: ${lmPresetNames.join(', ')}`);
   const dFF = overrides.dFF ?? base.dFF;
   return validateConfig({
     arch: 'matlm',
@@ -95,7 +114,10 @@ export function matvitConfig(
   overrides: Partial<Omit<MatViTConfig, 'arch'>> = {},
 ): MatViTConfig {
   const base = vitPresets[preset];
-  if (!base) throw new ConfigError(`unknown MatViT preset "${preset}"; allowed: ${vitPresetNames.join(', ')}`);
+  if (!base)
+    throw new ConfigError(
+      `unknown MatViT preset "${preset}"; allowed: ${vitPresetNames.join(', ')}`,
+    );
   const dFF = overrides.dFF ?? base.dFF;
   return validateConfig({
     arch: 'matvit',
@@ -116,35 +138,55 @@ function positiveInt(config: object, field: string): void {
 
 /** Checks every field of a config (e.g. one read from a checkpoint) and returns it typed. */
 export function validateConfig<C extends ModelConfig>(config: C): C {
-  if (config === null || typeof config !== 'object') throw new ConfigError('config must be an object');
+  if (config === null || typeof config !== 'object')
+    throw new ConfigError('config must be an object');
   if (config.arch !== 'matlm' && config.arch !== 'matvit') {
-    throw new ConfigError(`config.arch must be "matlm" or "matvit", got ${JSON.stringify((config as { arch: unknown }).arch)}`);
+    throw new ConfigError(
+      `config.arch must be "matlm" or "matvit", got ${JSON.stringify((config as { arch: unknown }).arch)}`,
+    );
   }
   for (const f of ['dModel', 'nLayers', 'nHeads', 'dFF']) positiveInt(config, f);
   if (config.dModel % config.nHeads !== 0) {
-    throw new ConfigError(`config.dModel (${config.dModel}) must be divisible by config.nHeads (${config.nHeads})`);
+    throw new ConfigError(
+      `config.dModel (${config.dModel}) must be divisible by config.nHeads (${config.nHeads})`,
+    );
   }
   if (!(typeof config.normEps === 'number' && config.normEps > 0 && config.normEps < 1)) {
-    throw new ConfigError(`config.normEps must be a number in (0, 1), got ${JSON.stringify(config.normEps)}`);
+    throw new ConfigError(
+      `config.normEps must be a number in (0, 1), got ${JSON.stringify(config.normEps)}`,
+    );
   }
   const g = config.granularities;
   if (!Array.isArray(g) || g.length === 0) {
-    throw new ConfigError('config.granularities must be a non-empty array of FFN widths, ascending, last = dFF');
+    throw new ConfigError(
+      'config.granularities must be a non-empty array of FFN widths, ascending, last = dFF',
+    );
   }
   g.forEach((m, i) => {
-    if (!Number.isInteger(m) || m <= 0) throw new ConfigError(`config.granularities[${i}] must be a positive integer, got ${m}`);
-    if (i > 0 && m <= g[i - 1]) throw new ConfigError(`config.granularities must be strictly ascending, got [${g.join(', ')}]`);
+    if (!Number.isInteger(m) || m <= 0)
+      throw new ConfigError(`config.granularities[${i}] must be a positive integer, got ${m}`);
+    if (i > 0 && m <= g[i - 1])
+      throw new ConfigError(
+        `config.granularities must be strictly ascending, got [${g.join(', ')}]`,
+      );
   });
   if (g[g.length - 1] !== config.dFF) {
-    throw new ConfigError(`config.granularities must end with dFF (${config.dFF}), got [${g.join(', ')}]`);
+    throw new ConfigError(
+      `config.granularities must end with dFF (${config.dFF}), got [${g.join(', ')}]`,
+    );
   }
   if (config.layerDFF !== undefined) {
     const ld = config.layerDFF;
     if (!Array.isArray(ld) || ld.length !== config.nLayers) {
-      throw new ConfigError(`config.layerDFF must list one width per layer (${config.nLayers}), got ${JSON.stringify(ld)}`);
+      throw new ConfigError(
+        `config.layerDFF must list one width per layer (${config.nLayers}), got ${JSON.stringify(ld)}`,
+      );
     }
     ld.forEach((w, l) => {
-      if (!g.includes(w)) throw new ConfigError(`config.layerDFF[${l}] = ${w} is not one of the granularities [${g.join(', ')}]`);
+      if (!g.includes(w))
+        throw new ConfigError(
+          `config.layerDFF[${l}] = ${w} is not one of the granularities [${g.join(', ')}]`,
+        );
     });
   }
   if (config.arch === 'matlm') {
@@ -153,10 +195,14 @@ export function validateConfig<C extends ModelConfig>(config: C): C {
   } else {
     for (const f of ['imageSize', 'patchSize', 'channels', 'numClasses']) positiveInt(config, f);
     if (config.imageSize % config.patchSize !== 0) {
-      throw new ConfigError(`config.imageSize (${config.imageSize}) must be divisible by config.patchSize (${config.patchSize})`);
+      throw new ConfigError(
+        `config.imageSize (${config.imageSize}) must be divisible by config.patchSize (${config.patchSize})`,
+      );
     }
     if (config.pool !== 'cls' && config.pool !== 'mean') {
-      throw new ConfigError(`config.pool must be "cls" or "mean", got ${JSON.stringify(config.pool)}`);
+      throw new ConfigError(
+        `config.pool must be "cls" or "mean", got ${JSON.stringify(config.pool)}`,
+      );
     }
   }
   return config;
@@ -177,12 +223,16 @@ export function resolveWidths(config: ModelConfig, widths?: number | Widths): Wi
   if (widths === undefined) return stored;
   const list = typeof widths === 'number' ? Array(config.nLayers).fill(widths) : widths;
   if (!Array.isArray(list) || list.length !== config.nLayers) {
-    throw new ConfigError(`widths must list one FFN width per layer (${config.nLayers}), got ${JSON.stringify(widths)}`);
+    throw new ConfigError(
+      `widths must list one FFN width per layer (${config.nLayers}), got ${JSON.stringify(widths)}`,
+    );
   }
   list.forEach((w, l) => {
     const allowed = config.granularities.filter((m) => m <= stored[l]);
     if (!allowed.includes(w)) {
-      throw new ConfigError(`widths[${l}] = ${JSON.stringify(w)} is out of range; layer ${l} allows [${allowed.join(', ')}]`);
+      throw new ConfigError(
+        `widths[${l}] = ${JSON.stringify(w)} is out of range; layer ${l} allows [${allowed.join(', ')}]`,
+      );
     }
   });
   return list;

@@ -21,13 +21,16 @@ describe('cost model', () => {
     dense.dispose();
   });
 
-  it.each(cases)('MatViT param count at widths %j equals the weights extract() stores', (widths) => {
-    const model = MatViT.create(matvitConfig('tiny'));
-    const dense = extract(model, widths);
-    expect(paramCount(model.config, widths)).toBe(dense.storedParamCount);
-    model.dispose();
-    dense.dispose();
-  });
+  it.each(cases)(
+    'MatViT param count at widths %j equals the weights extract() stores',
+    (widths) => {
+      const model = MatViT.create(matvitConfig('tiny'));
+      const dense = extract(model, widths);
+      expect(paramCount(model.config, widths)).toBe(dense.storedParamCount);
+      model.dispose();
+      dense.dispose();
+    },
+  );
 
   it('the full model count equals every stored weight', () => {
     const model = MatLM.create(matlmConfig('small'));
@@ -41,7 +44,9 @@ describe('cost model', () => {
     const C = 16;
     const layer = (m: number) => 2 * 3 * C * C + 2 * C * C + 4 * C * 16 + 4 * C * m;
     expect(flopsPerToken(c, [8, 64])).toBe(layer(8) + layer(64) + 2 * C * 32);
-    expect(flopsPerToken(c, 64, { context: 1 })).toBe(2 * (2 * 4 * C * C + 4 * C + 4 * C * 64) + 2 * C * 32);
+    expect(flopsPerToken(c, 64, { context: 1 })).toBe(
+      2 * (2 * 4 * C * C + 4 * C + 4 * C * 64) + 2 * C * 32,
+    );
   });
 
   it('counts FLOPs per image for the tiny ViT', () => {
@@ -52,7 +57,13 @@ describe('cost model', () => {
 
   it('costs grow with width and the table lists every granularity then the mixes', () => {
     const rows = costTable(matlmConfig('small'), { 'grow with depth': [128, 256, 512, 1024] });
-    expect(rows.map((r) => r.name)).toEqual(['uniform 128', 'uniform 256', 'uniform 512', 'uniform 1024', 'grow with depth']);
+    expect(rows.map((r) => r.name)).toEqual([
+      'uniform 128',
+      'uniform 256',
+      'uniform 512',
+      'uniform 1024',
+      'grow with depth',
+    ]);
     for (let i = 1; i < 4; i++) expect(rows[i].flops).toBeGreaterThan(rows[i - 1].flops);
     expect(rows[3].flopsRatio).toBe(1);
     expect(rows[4].flops).toBeGreaterThan(rows[0].flops);

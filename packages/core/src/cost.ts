@@ -33,10 +33,15 @@ export interface FlopsOptions {
 }
 
 /** Forward FLOPs per token (MatLM, including the tied output head) at the given widths. */
-export function flopsPerToken(config: ModelConfig, widths?: number | Widths, opts: FlopsOptions = {}): number {
+export function flopsPerToken(
+  config: ModelConfig,
+  widths?: number | Widths,
+  opts: FlopsOptions = {},
+): number {
   const w = resolveWidths(config, widths);
   const C = config.dModel;
-  const context = opts.context ?? (config.arch === 'matlm' ? config.maxSeqLen : numPatches(config) + 1);
+  const context =
+    opts.context ?? (config.arch === 'matlm' ? config.maxSeqLen : numPatches(config) + 1);
   const blocks = w.reduce((n, m) => n + blockFlops(C, m, context), 0);
   return config.arch === 'matlm' ? blocks + 2 * C * config.vocabSize : blocks;
 }
@@ -69,11 +74,21 @@ export interface CostRow {
 /** Cost of every granularity (uniform widths), then of each named Mix'n'Match config. */
 export function costTable(config: ModelConfig, mixes: Record<string, Widths> = {}): CostRow[] {
   const full = { params: paramCount(config), flops: forwardFlops(config) };
-  const rows: [string, Widths][] = config.granularities.map((m) => [`uniform ${m}`, Array(config.nLayers).fill(m)]);
+  const rows: [string, Widths][] = config.granularities.map((m) => [
+    `uniform ${m}`,
+    Array(config.nLayers).fill(m),
+  ]);
   rows.push(...Object.entries(mixes));
   return rows.map(([name, widths]) => {
     const params = paramCount(config, widths);
     const flops = forwardFlops(config, widths);
-    return { name, widths, params, flops, paramsRatio: params / full.params, flopsRatio: flops / full.flops };
+    return {
+      name,
+      widths,
+      params,
+      flops,
+      paramsRatio: params / full.params,
+      flopsRatio: flops / full.flops,
+    };
   });
 }

@@ -19,11 +19,17 @@ export function extract<M extends MatLM | MatViT>(model: M, widths?: number | Wi
       const m = FFN_WEIGHT.exec(name);
       if (!m) return value.clone();
       const width = w[Number(m[1])];
-      return value.rank === 1 ? value.slice(0, width) : value.slice([0, 0], [width, value.shape[1] as number]);
+      return value.rank === 1
+        ? value.slice(0, width)
+        : value.slice([0, 0], [width, value.shape[1] as number]);
     });
     params[name] = tf.variable(sliced, true);
     sliced.dispose();
   }
   const config = { ...model.config, layerDFF: [...w] };
-  return (model instanceof MatLM ? new MatLM(config as MatLM['config'], params) : new MatViT(config as MatViT['config'], params)) as M;
+  return (
+    model instanceof MatLM
+      ? new MatLM(config as MatLM['config'], params)
+      : new MatViT(config as MatViT['config'], params)
+  ) as M;
 }

@@ -82,16 +82,28 @@ export function initParams(config: ModelConfig, seed = 0): Params {
 }
 
 /** Checks that params hold exactly the weights the config needs, with the right shapes. */
-export function checkParams(config: ModelConfig, params: Record<string, { shape: number[] }>, source = 'params'): void {
+export function checkParams(
+  config: ModelConfig,
+  params: Record<string, { shape: number[] }>,
+  source = 'params',
+): void {
   const specs = weightSpecs(config);
   const missing = Object.keys(specs).filter((n) => !(n in params));
-  if (missing.length) throw new CheckpointError(`${source} lacks weights the config needs: ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ` (+${missing.length - 5} more)` : ''}`);
+  if (missing.length)
+    throw new CheckpointError(
+      `${source} lacks weights the config needs: ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ` (+${missing.length - 5} more)` : ''}`,
+    );
   const extra = Object.keys(params).filter((n) => !(n in specs));
-  if (extra.length) throw new CheckpointError(`${source} has weights the config does not describe: ${extra.slice(0, 5).join(', ')}`);
+  if (extra.length)
+    throw new CheckpointError(
+      `${source} has weights the config does not describe: ${extra.slice(0, 5).join(', ')}`,
+    );
   for (const [name, { shape }] of Object.entries(specs)) {
     const got = params[name].shape;
     if (got.length !== shape.length || got.some((d, i) => d !== shape[i])) {
-      throw new CheckpointError(`${source}: weight "${name}" has shape [${got.join(', ')}], the config needs [${shape.join(', ')}]`);
+      throw new CheckpointError(
+        `${source}: weight "${name}" has shape [${got.join(', ')}], the config needs [${shape.join(', ')}]`,
+      );
     }
   }
 }

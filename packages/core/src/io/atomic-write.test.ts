@@ -7,19 +7,26 @@ import { writeFileAtomic, writeFileAtomicSync } from './atomic-write';
 
 // Fault injection: the real fs, except for the step a test asks to fail.
 const faults = vi.hoisted(() => ({ rename: false, write: false }));
-const enospc = () => Object.assign(new Error('ENOSPC: no space left on device (injected)'), { code: 'ENOSPC' });
+const enospc = () =>
+  Object.assign(new Error('ENOSPC: no space left on device (injected)'), { code: 'ENOSPC' });
 
 vi.mock('node:fs/promises', async (importOriginal) => {
   const actual = await importOriginal<typeof import('node:fs/promises')>();
   return {
     ...actual,
-    rename: (...a: Parameters<typeof actual.rename>) => (faults.rename ? Promise.reject(enospc()) : actual.rename(...a)),
+    rename: (...a: Parameters<typeof actual.rename>) =>
+      faults.rename ? Promise.reject(enospc()) : actual.rename(...a),
     open: async (...a: Parameters<typeof actual.open>) => {
       const handle = await actual.open(...a);
       if (faults.write) {
         // Write half the data, then fail: a partial temp file exists when the error surfaces.
         handle.writeFile = (async (data: Uint8Array | string) => {
-          await actual.writeFile(a[0], typeof data === 'string' ? data.slice(0, data.length >> 1) : data.subarray(0, data.length >> 1));
+          await actual.writeFile(
+            a[0],
+            typeof data === 'string'
+              ? data.slice(0, data.length >> 1)
+              : data.subarray(0, data.length >> 1),
+          );
           throw enospc();
         }) as typeof handle.writeFile;
       }
@@ -39,7 +46,12 @@ vi.mock('node:fs', async (importOriginal) => {
     writeFileSync: (...a: Parameters<typeof actual.writeFileSync>) => {
       if (faults.write && typeof a[0] === 'number') {
         const data = a[1] as Uint8Array | string;
-        actual.writeFileSync(a[0], typeof data === 'string' ? data.slice(0, data.length >> 1) : data.subarray(0, data.length >> 1));
+        actual.writeFileSync(
+          a[0],
+          typeof data === 'string'
+            ? data.slice(0, data.length >> 1)
+            : data.subarray(0, data.length >> 1),
+        );
         throw enospc();
       }
       return actual.writeFileSync(...a);
@@ -108,7 +120,9 @@ describe('writeFileAtomic', () => {
   it('concurrent writers: the file ends as exactly one complete version', async () => {
     const dir = await tempDir();
     const target = join(dir, 'ckpt');
-    const versions = Array.from({ length: 16 }, (_, i) => `${i}:`.padEnd(20_000 + i * 1000, String.fromCharCode(97 + i)));
+    const versions = Array.from({ length: 16 }, (_, i) =>
+      `${i}:`.padEnd(20_000 + i * 1000, String.fromCharCode(97 + i)),
+    );
     await Promise.all(versions.map((v) => writeFileAtomic(target, v)));
     expect(versions).toContain(await readFile(target, 'utf8'));
     expect(await readdir(dir)).toEqual(['ckpt']);

@@ -28,7 +28,10 @@ describe('model checkpoints', () => {
     expect(loaded).toBeInstanceOf(MatLM);
     expect(loaded.config).toEqual(model.config);
     for (const [name, v] of Object.entries(model.params)) {
-      expect(Buffer.from(loaded.params[name].dataSync().buffer).equals(Buffer.from(v.dataSync().buffer)), name).toBe(true);
+      expect(
+        Buffer.from(loaded.params[name].dataSync().buffer).equals(Buffer.from(v.dataSync().buffer)),
+        name,
+      ).toBe(true);
     }
     const { metadata } = await readSafetensorsFile(path);
     expect(metadata.note).toBe('hello');
@@ -65,19 +68,40 @@ describe('model checkpoints', () => {
     await expect(loadModel(truncated)).rejects.toThrow(CheckpointError);
 
     const foreign = join(dir, 'foreign.safetensors');
-    await writeFile(foreign, encodeSafetensors({ x: { dtype: 'F32', shape: [1], data: new Float32Array([1]) } }));
+    await writeFile(
+      foreign,
+      encodeSafetensors({ x: { dtype: 'F32', shape: [1], data: new Float32Array([1]) } }),
+    );
     await expect(loadModel(foreign)).rejects.toThrow(/not a MatFormer checkpoint/);
 
     // Weights of one config under the metadata of another.
     const mismatched = join(dir, 'mismatched.safetensors');
     await saveModel(mismatched, small);
     const { tensors } = await readSafetensorsFile(mismatched);
-    await writeFile(mismatched, encodeSafetensors(tensors, { format: 'matformer', format_version: '1', config: JSON.stringify(model.config) }));
-    await expect(loadModel(mismatched)).rejects.toThrow(/weight "tok_emb" has shape \[32, 8\], the config needs \[32, 16\]/);
+    await writeFile(
+      mismatched,
+      encodeSafetensors(tensors, {
+        format: 'matformer',
+        format_version: '1',
+        config: JSON.stringify(model.config),
+      }),
+    );
+    await expect(loadModel(mismatched)).rejects.toThrow(
+      /weight "tok_emb" has shape \[32, 8\], the config needs \[32, 16\]/,
+    );
 
     const badConfig = join(dir, 'bad-config.safetensors');
-    await writeFile(badConfig, encodeSafetensors(tensors, { format: 'matformer', format_version: '1', config: JSON.stringify({ ...model.config, nHeads: 3 }) }));
-    await expect(loadModel(badConfig)).rejects.toThrow(/invalid config in __metadata__: config.dModel \(16\) must be divisible/);
+    await writeFile(
+      badConfig,
+      encodeSafetensors(tensors, {
+        format: 'matformer',
+        format_version: '1',
+        config: JSON.stringify({ ...model.config, nHeads: 3 }),
+      }),
+    );
+    await expect(loadModel(badConfig)).rejects.toThrow(
+      /invalid config in __metadata__: config.dModel \(16\) must be divisible/,
+    );
 
     await expect(loadModel(join(dir, 'absent.safetensors'))).rejects.toThrow(CheckpointError);
     expect(tf.memory().numTensors).toBe(before);

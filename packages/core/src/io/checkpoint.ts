@@ -14,13 +14,16 @@ export type AnyModel = MatLM | MatViT;
 
 /** Builds the model class the config names around the given weights. */
 export function createModel(config: ModelConfig, params?: Params, seed = 0): AnyModel {
-  return config.arch === 'matlm' ? new MatLM(config, params, seed) : new MatViT(config, params, seed);
+  return config.arch === 'matlm'
+    ? new MatLM(config, params, seed)
+    : new MatViT(config, params, seed);
 }
 
 /** Weights as safetensors entries (F32, names as in `weightSpecs`). */
 export function paramsToEntries(params: Record<string, tf.Tensor>): Record<string, TensorEntry> {
   const out: Record<string, TensorEntry> = {};
-  for (const [name, t] of Object.entries(params)) out[name] = { dtype: 'F32', shape: t.shape, data: t.dataSync() as Float32Array };
+  for (const [name, t] of Object.entries(params))
+    out[name] = { dtype: 'F32', shape: t.shape, data: t.dataSync() as Float32Array };
   return out;
 }
 
@@ -28,7 +31,11 @@ export function paramsToEntries(params: Record<string, tf.Tensor>): Record<strin
  * Saves weights with the config (and the per-layer widths they store) in `__metadata__`.
  * Atomic: the file at `path` is the old one or the complete new one, never a partial write.
  */
-export async function saveModel(path: string, model: AnyModel, metadata: Record<string, string> = {}): Promise<void> {
+export async function saveModel(
+  path: string,
+  model: AnyModel,
+  metadata: Record<string, string> = {},
+): Promise<void> {
   await writeSafetensorsFile(path, paramsToEntries(model.params), {
     ...metadata,
     format: CHECKPOINT_FORMAT,
@@ -41,10 +48,14 @@ export async function saveModel(path: string, model: AnyModel, metadata: Record<
 /** Reads the config a checkpoint's metadata holds, with a clear error if it is absent or invalid. */
 export function configFromMetadata(metadata: Record<string, string>, source: string): ModelConfig {
   if (metadata.format !== CHECKPOINT_FORMAT) {
-    throw new CheckpointError(`${source} is not a MatFormer checkpoint (__metadata__.format is ${JSON.stringify(metadata.format)}, expected "${CHECKPOINT_FORMAT}")`);
+    throw new CheckpointError(
+      `${source} is not a MatFormer checkpoint (__metadata__.format is ${JSON.stringify(metadata.format)}, expected "${CHECKPOINT_FORMAT}")`,
+    );
   }
   if (metadata.format_version !== CHECKPOINT_VERSION) {
-    throw new CheckpointError(`${source} has layout version ${metadata.format_version}; this library reads version ${CHECKPOINT_VERSION}`);
+    throw new CheckpointError(
+      `${source} has layout version ${metadata.format_version}; this library reads version ${CHECKPOINT_VERSION}`,
+    );
   }
   let raw: unknown;
   try {
@@ -55,7 +66,9 @@ export function configFromMetadata(metadata: Record<string, string>, source: str
   try {
     return validateConfig(raw as ModelConfig);
   } catch (e) {
-    throw new CheckpointError(`${source}: invalid config in __metadata__: ${(e as MatformerError).message}`);
+    throw new CheckpointError(
+      `${source}: invalid config in __metadata__: ${(e as MatformerError).message}`,
+    );
   }
 }
 
@@ -67,10 +80,17 @@ export async function loadModel(path: string): Promise<AnyModel> {
 }
 
 /** Turns F32 entries into variables, checking names and shapes against the config first. */
-export function entriesToParams(entries: Record<string, TensorEntry>, config: ModelConfig, source: string): Params {
-  const modelEntries = Object.fromEntries(Object.entries(entries).filter(([n]) => !n.startsWith('optimizer.')));
+export function entriesToParams(
+  entries: Record<string, TensorEntry>,
+  config: ModelConfig,
+  source: string,
+): Params {
+  const modelEntries = Object.fromEntries(
+    Object.entries(entries).filter(([n]) => !n.startsWith('optimizer.')),
+  );
   for (const [name, e] of Object.entries(modelEntries)) {
-    if (e.dtype !== 'F32') throw new CheckpointError(`${source}: weight "${name}" has dtype ${e.dtype}, expected F32`);
+    if (e.dtype !== 'F32')
+      throw new CheckpointError(`${source}: weight "${name}" has dtype ${e.dtype}, expected F32`);
   }
   // Validate before allocating anything, so a bad file leaks no tensors.
   checkParams(config, modelEntries, source);
@@ -82,4 +102,3 @@ export function entriesToParams(entries: Record<string, TensorEntry>, config: Mo
   }
   return params;
 }
-

@@ -18,10 +18,22 @@ const f32FromBits = (u: number[]) => new Float32Array(new Uint32Array(u).buffer)
 
 /** Every F32 edge case: quiet and signalling NaNs with payloads, ±0, ±Inf, subnormals, extremes. */
 const F32_EDGE = f32FromBits([
-  0x7fc00000, 0x7fc00001, 0xffc12345, 0x7f800001, 0xff800abc, // NaNs with payloads
-  0x80000000, 0x00000000, 0x7f800000, 0xff800000, // -0, +0, ±Inf
-  0x00000001, 0x807fffff, 0x00400000, // subnormals
-  0x7f7fffff, 0x00800000, 0x3fc00000, 0xbf800000, // max, min normal, 1.5, -1
+  0x7fc00000,
+  0x7fc00001,
+  0xffc12345,
+  0x7f800001,
+  0xff800abc, // NaNs with payloads
+  0x80000000,
+  0x00000000,
+  0x7f800000,
+  0xff800000, // -0, +0, ±Inf
+  0x00000001,
+  0x807fffff,
+  0x00400000, // subnormals
+  0x7f7fffff,
+  0x00800000,
+  0x3fc00000,
+  0xbf800000, // max, min normal, 1.5, -1
 ]);
 
 function sample(): Record<string, TensorEntry> {
@@ -29,7 +41,11 @@ function sample(): Record<string, TensorEntry> {
     'f32.edge': { dtype: 'F32', shape: [4, 4], data: F32_EDGE },
     i32: { dtype: 'I32', shape: [5], data: new Int32Array([-2147483648, -1, 0, 1, 2147483647]) },
     u8: { dtype: 'U8', shape: [2, 3], data: new Uint8Array([0, 1, 127, 128, 254, 255]) },
-    f16: { dtype: 'F16', shape: [5], data: new Uint16Array([0x3c00, 0x8000, 0x7c00, 0x7e01, 0x0001]) },
+    f16: {
+      dtype: 'F16',
+      shape: [5],
+      data: new Uint16Array([0x3c00, 0x8000, 0x7c00, 0x7e01, 0x0001]),
+    },
     bf16: { dtype: 'BF16', shape: [3], data: new Uint16Array([0x3f80, 0xff81, 0x0000]) },
     f64: { dtype: 'F64', shape: [3], data: new Float64Array([Math.PI, -0, Number.MIN_VALUE]) },
     i64: { dtype: 'I64', shape: [2], data: new BigInt64Array([-(2n ** 63n), 2n ** 63n - 1n]) },
@@ -39,7 +55,10 @@ function sample(): Record<string, TensorEntry> {
   };
 }
 
-function expectSameTensors(got: Record<string, TensorEntry>, want: Record<string, TensorEntry>): void {
+function expectSameTensors(
+  got: Record<string, TensorEntry>,
+  want: Record<string, TensorEntry>,
+): void {
   expect(Object.keys(got).sort()).toEqual(Object.keys(want).sort());
   for (const [name, w] of Object.entries(want)) {
     const g = got[name];
@@ -88,7 +107,13 @@ describe('safetensors round trip', () => {
   });
 
   it('round trips metadata', () => {
-    const metadata = { format: 'matformer', config: JSON.stringify({ dModel: 16, g: [8, 16] }), empty: '', 'ünï': 'çødé ✓', '10': 'x' };
+    const metadata = {
+      format: 'matformer',
+      config: JSON.stringify({ dModel: 16, g: [8, 16] }),
+      empty: '',
+      ünï: 'çødé ✓',
+      '10': 'x',
+    };
     const out = decodeSafetensors(encodeSafetensors(sample(), metadata));
     expect(out.metadata).toEqual(metadata);
   });
@@ -104,7 +129,9 @@ describe('safetensors round trip', () => {
 
   it('encodes only the viewed part of a typed array and returns aligned copies from unaligned input', () => {
     const backing = new Float32Array([9, 1, 2, 3, 9]);
-    const enc = encodeSafetensors({ v: { dtype: 'F32', shape: [3], data: backing.subarray(1, 4) } });
+    const enc = encodeSafetensors({
+      v: { dtype: 'F32', shape: [3], data: backing.subarray(1, 4) },
+    });
     const shifted = new Uint8Array(enc.length + 1);
     shifted.set(enc, 1); // the whole file at an odd offset: a Float32Array view on it would throw
     const got = decodeSafetensors(shifted.subarray(1)).tensors.v;
@@ -191,20 +218,32 @@ describe('safetensors byte layout follows the spec', () => {
 describe('encodeSafetensors validation', () => {
   const f = (n: number) => new Float32Array(n);
   it.each([
-    [{ x: { dtype: 'F32', shape: [2, 3], data: f(5) } }, /"x" has shape \[2, 3\] \(6 elements\) but 5 data elements/],
-    [{ x: { dtype: 'I32', shape: [2], data: f(2) } }, /"x" has dtype I32, which needs a Int32Array, got Float32Array/],
+    [
+      { x: { dtype: 'F32', shape: [2, 3], data: f(5) } },
+      /"x" has shape \[2, 3\] \(6 elements\) but 5 data elements/,
+    ],
+    [
+      { x: { dtype: 'I32', shape: [2], data: f(2) } },
+      /"x" has dtype I32, which needs a Int32Array, got Float32Array/,
+    ],
     [{ x: { dtype: 'F16', shape: [2], data: f(2) } }, /needs a Uint16Array/],
     [{ x: { dtype: 'Q4', shape: [2], data: f(2) } }, /unknown dtype "Q4"/],
     [{ x: { dtype: 'F32', shape: [-1], data: f(0) } }, /invalid shape \[-1\]/],
     [{ '': { dtype: 'F32', shape: [1], data: f(1) } }, /non-empty/],
     [{ __metadata__: { dtype: 'F32', shape: [1], data: f(1) } }, /reserved/],
   ])('rejects %#', (tensors, message) => {
-    expect(() => encodeSafetensors(tensors as unknown as Record<string, TensorEntry>)).toThrow(CheckpointError);
-    expect(() => encodeSafetensors(tensors as unknown as Record<string, TensorEntry>)).toThrow(message);
+    expect(() => encodeSafetensors(tensors as unknown as Record<string, TensorEntry>)).toThrow(
+      CheckpointError,
+    );
+    expect(() => encodeSafetensors(tensors as unknown as Record<string, TensorEntry>)).toThrow(
+      message,
+    );
   });
 
   it('rejects non-string metadata values', () => {
-    expect(() => encodeSafetensors({}, { a: 1 } as unknown as Record<string, string>)).toThrow(/metadata "a" must be a string/);
+    expect(() => encodeSafetensors({}, { a: 1 } as unknown as Record<string, string>)).toThrow(
+      /metadata "a" must be a string/,
+    );
   });
 });
 
@@ -213,15 +252,21 @@ describe('decodeSafetensors rejects corrupt files with a CheckpointError naming 
   const n = headerOf(good).n;
 
   it.each([0, 1, 7])('file shorter than 8 bytes (cut at %i)', (cut) => {
-    expect(decodeError(good.subarray(0, cut)).message).toMatch(/shorter than the 8-byte header length/);
+    expect(decodeError(good.subarray(0, cut)).message).toMatch(
+      /shorter than the 8-byte header length/,
+    );
   });
 
   it.each([8, 9, 8 + (n >> 1), 8 + n - 1])('header longer than the file (cut at %i)', (cut) => {
-    expect(decodeError(good.subarray(0, cut)).message).toMatch(/header length \d+ is larger than the file/);
+    expect(decodeError(good.subarray(0, cut)).message).toMatch(
+      /header length \d+ is larger than the file/,
+    );
   });
 
   it.each([8 + n, 8 + n + 1, good.length - 1])('tensor data past the end (cut at %i)', (cut) => {
-    expect(decodeError(good.subarray(0, cut)).message).toMatch(/run past the end of the data buffer/);
+    expect(decodeError(good.subarray(0, cut)).message).toMatch(
+      /run past the end of the data buffer/,
+    );
   });
 
   it('header length over 100 MB', () => {
@@ -233,7 +278,15 @@ describe('decodeSafetensors rejects corrupt files with a CheckpointError naming 
   it.each([
     ['not valid JSON', assemble('this is not json'), /header is not valid JSON/],
     ['truncated JSON', assemble('{"a":{"dtype":"F32"'), /header is not valid JSON/],
-    ['not UTF-8', (() => { const b = assemble('{"a":1}'); b[10] = 0xff; return b; })(), /header is not valid UTF-8/],
+    [
+      'not UTF-8',
+      (() => {
+        const b = assemble('{"a":1}');
+        b[10] = 0xff;
+        return b;
+      })(),
+      /header is not valid UTF-8/,
+    ],
     ['an array', assemble('[1,2,3]'), /header JSON is not an object/],
     ['null', assemble('null'), /header JSON is not an object/],
     ['entry not an object', assemble('{"w":3}'), /tensor "w": header entry is not an object/],
@@ -243,14 +296,44 @@ describe('decodeSafetensors rejects corrupt files with a CheckpointError naming 
 
   const four = new Uint8Array(4);
   it.each([
-    ['missing dtype', '{"w":{"shape":[1],"data_offsets":[0,4]}}', four, /tensor "w": header entry is missing "dtype"/],
+    [
+      'missing dtype',
+      '{"w":{"shape":[1],"data_offsets":[0,4]}}',
+      four,
+      /tensor "w": header entry is missing "dtype"/,
+    ],
     ['missing shape', '{"w":{"dtype":"F32","data_offsets":[0,4]}}', four, /missing "shape"/],
     ['missing data_offsets', '{"w":{"dtype":"F32","shape":[1]}}', four, /missing "data_offsets"/],
-    ['unknown dtype', '{"w":{"dtype":"Q4_K","shape":[1],"data_offsets":[0,4]}}', four, /tensor "w": unknown dtype "Q4_K"/],
-    ['bad shape', '{"w":{"dtype":"F32","shape":[1.5],"data_offsets":[0,4]}}', four, /shape \[1.5\] is not a list of non-negative integers/],
-    ['reversed offsets', '{"w":{"dtype":"F32","shape":[1],"data_offsets":[4,0]}}', four, /data_offsets \[4,0\] is not \[begin, end\]/],
-    ['offsets past end', '{"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}', four, /data_offsets \[0, 8\] run past the end of the data buffer \(4 bytes/],
-    ['wrong byte length', '{"w":{"dtype":"F32","shape":[2],"data_offsets":[0,4]}}', four, /byte length 4 does not match shape \[2\] × F32 \(8 bytes\)/],
+    [
+      'unknown dtype',
+      '{"w":{"dtype":"Q4_K","shape":[1],"data_offsets":[0,4]}}',
+      four,
+      /tensor "w": unknown dtype "Q4_K"/,
+    ],
+    [
+      'bad shape',
+      '{"w":{"dtype":"F32","shape":[1.5],"data_offsets":[0,4]}}',
+      four,
+      /shape \[1.5\] is not a list of non-negative integers/,
+    ],
+    [
+      'reversed offsets',
+      '{"w":{"dtype":"F32","shape":[1],"data_offsets":[4,0]}}',
+      four,
+      /data_offsets \[4,0\] is not \[begin, end\]/,
+    ],
+    [
+      'offsets past end',
+      '{"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}',
+      four,
+      /data_offsets \[0, 8\] run past the end of the data buffer \(4 bytes/,
+    ],
+    [
+      'wrong byte length',
+      '{"w":{"dtype":"F32","shape":[2],"data_offsets":[0,4]}}',
+      four,
+      /byte length 4 does not match shape \[2\] × F32 \(8 bytes\)/,
+    ],
     [
       'overlapping tensors',
       '{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}}',
@@ -263,15 +346,35 @@ describe('decodeSafetensors rejects corrupt files with a CheckpointError naming 
       new Uint8Array(12),
       /leave a gap of unused bytes \[4, 8\]/,
     ],
-    ['data not fully covered', '{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}', new Uint8Array(8), /tensors cover 4 of the 8 data bytes/],
-    ['non-string metadata', '{"__metadata__":{"step":3}}', new Uint8Array(0), /"__metadata__" value "step" is not a string/],
-    ['metadata not an object', '{"__metadata__":"x"}', new Uint8Array(0), /"__metadata__" is not an object/],
+    [
+      'data not fully covered',
+      '{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}',
+      new Uint8Array(8),
+      /tensors cover 4 of the 8 data bytes/,
+    ],
+    [
+      'non-string metadata',
+      '{"__metadata__":{"step":3}}',
+      new Uint8Array(0),
+      /"__metadata__" value "step" is not a string/,
+    ],
+    [
+      'metadata not an object',
+      '{"__metadata__":"x"}',
+      new Uint8Array(0),
+      /"__metadata__" is not an object/,
+    ],
   ])('%s', (_, header, data, message) => {
     expect(decodeError(assemble(header, data)).message).toMatch(message);
   });
 
   it('a tensor named "__proto__" is an ordinary entry, not a prototype change', () => {
-    const { tensors } = decodeSafetensors(assemble('{"__proto__":{"dtype":"U8","shape":[1],"data_offsets":[0,1]}}', new Uint8Array([9])));
+    const { tensors } = decodeSafetensors(
+      assemble(
+        '{"__proto__":{"dtype":"U8","shape":[1],"data_offsets":[0,1]}}',
+        new Uint8Array([9]),
+      ),
+    );
     expect(Object.keys(tensors)).toEqual(['__proto__']);
     expect(Object.getPrototypeOf(tensors)).toBe(Object.prototype);
     expect([...tensors['__proto__'].data]).toEqual([9]);
@@ -281,7 +384,9 @@ describe('decodeSafetensors rejects corrupt files with a CheckpointError naming 
     const dir = await mkdtemp(join(tmpdir(), 'matformer-st-'));
     const path = join(dir, 'absent.safetensors');
     await expect(readSafetensorsFile(path)).rejects.toThrow(CheckpointError);
-    await expect(readSafetensorsFile(path)).rejects.toThrow(`cannot read safetensors file ${path}: file does not exist`);
+    await expect(readSafetensorsFile(path)).rejects.toThrow(
+      `cannot read safetensors file ${path}: file does not exist`,
+    );
     await expect(readSafetensorsFile(dir)).rejects.toThrow(/is a directory/);
   });
 });

@@ -11,7 +11,8 @@ import { writeFileAtomic } from './atomic-write';
 
 export type SafetensorsDType = 'F32' | 'I32' | 'U8' | 'F64' | 'I64' | 'F16' | 'BF16';
 
-export type TensorData = Float32Array | Int32Array | Uint8Array | Float64Array | BigInt64Array | Uint16Array;
+export type TensorData =
+  Float32Array | Int32Array | Uint8Array | Float64Array | BigInt64Array | Uint16Array;
 
 /** One tensor. F16 and BF16 are kept as their raw 16-bit patterns in a Uint16Array. */
 export interface TensorEntry {
@@ -25,7 +26,11 @@ export interface SafetensorsContents {
   metadata: Record<string, string>;
 }
 
-type TypedArrayCtor = { new (buffer: ArrayBuffer): TensorData; readonly BYTES_PER_ELEMENT: number; readonly name: string };
+type TypedArrayCtor = {
+  new (buffer: ArrayBuffer): TensorData;
+  readonly BYTES_PER_ELEMENT: number;
+  readonly name: string;
+};
 
 const DTYPES: Record<SafetensorsDType, TypedArrayCtor> = {
   F32: Float32Array,
@@ -75,7 +80,10 @@ function setOwn<T>(obj: Record<string, T>, key: string, value: T): void {
  * name and metadata keys sorted, so equal inputs give identical bytes. The header is space-padded
  * so the data buffer starts 8-byte aligned.
  */
-export function encodeSafetensors(tensors: Record<string, TensorEntry>, metadata?: Record<string, string>): Uint8Array {
+export function encodeSafetensors(
+  tensors: Record<string, TensorEntry>,
+  metadata?: Record<string, string>,
+): Uint8Array {
   const fail = (msg: string): never => {
     throw new CheckpointError(`cannot encode safetensors: ${msg}`);
   };
@@ -88,7 +96,8 @@ export function encodeSafetensors(tensors: Record<string, TensorEntry>, metadata
     if (!isPlainObject(metadata)) fail('metadata must be an object of strings');
     const keys = Object.keys(metadata).sort();
     for (const k of keys) {
-      if (typeof metadata[k] !== 'string') fail(`metadata "${k}" must be a string, got ${typeof metadata[k]}`);
+      if (typeof metadata[k] !== 'string')
+        fail(`metadata "${k}" must be a string, got ${typeof metadata[k]}`);
     }
     if (keys.length > 0) {
       const body = keys.map((k) => `${JSON.stringify(k)}:${JSON.stringify(metadata[k])}`).join(',');
@@ -103,13 +112,21 @@ export function encodeSafetensors(tensors: Record<string, TensorEntry>, metadata
     if (!isDType(t.dtype)) fail(`tensor "${name}" has unknown dtype ${JSON.stringify(t.dtype)}`);
     const ctor = DTYPES[t.dtype];
     if (!(t.data instanceof ctor)) {
-      fail(`tensor "${name}" has dtype ${t.dtype}, which needs a ${ctor.name}, got ${(t.data as object)?.constructor?.name ?? typeof t.data}`);
+      fail(
+        `tensor "${name}" has dtype ${t.dtype}, which needs a ${ctor.name}, got ${(t.data as object)?.constructor?.name ?? typeof t.data}`,
+      );
     }
-    if (!Array.isArray(t.shape) || !t.shape.every(isDim)) fail(`tensor "${name}" has invalid shape ${JSON.stringify(t.shape)}`);
+    if (!Array.isArray(t.shape) || !t.shape.every(isDim))
+      fail(`tensor "${name}" has invalid shape ${JSON.stringify(t.shape)}`);
     const n = numElements(t.shape);
-    if (n !== t.data.length) fail(`tensor "${name}" has shape [${t.shape.join(', ')}] (${n} elements) but ${t.data.length} data elements`);
+    if (n !== t.data.length)
+      fail(
+        `tensor "${name}" has shape [${t.shape.join(', ')}] (${n} elements) but ${t.data.length} data elements`,
+      );
     const end = offset + t.data.byteLength;
-    parts.push(`${JSON.stringify(name)}:${JSON.stringify({ dtype: t.dtype, shape: t.shape, data_offsets: [offset, end] })}`);
+    parts.push(
+      `${JSON.stringify(name)}:${JSON.stringify({ dtype: t.dtype, shape: t.shape, data_offsets: [offset, end] })}`,
+    );
     offset = end;
   }
   const json = new TextEncoder().encode(`{${parts.join(',')}}`);
@@ -134,15 +151,25 @@ export function encodeSafetensors(tensors: Record<string, TensorEntry>, metadata
  * tile the data buffer exactly). Throws CheckpointError naming `source` and the problem. The
  * returned arrays are fresh copies, so they are aligned whatever the alignment of `bytes`.
  */
-export function decodeSafetensors(bytes: Uint8Array, source = 'safetensors data'): SafetensorsContents {
+export function decodeSafetensors(
+  bytes: Uint8Array,
+  source = 'safetensors data',
+): SafetensorsContents {
   const fail = (msg: string): never => {
     throw new CheckpointError(`${source}: ${msg}`);
   };
-  if (bytes.length < 8) fail(`file is ${bytes.length} bytes, shorter than the 8-byte header length (truncated or not a safetensors file)`);
+  if (bytes.length < 8)
+    fail(
+      `file is ${bytes.length} bytes, shorter than the 8-byte header length (truncated or not a safetensors file)`,
+    );
   const headerLen = new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true);
-  if (headerLen > BigInt(MAX_HEADER_BYTES)) fail(`header length ${headerLen} exceeds the 100 MB limit (corrupt or not a safetensors file)`);
+  if (headerLen > BigInt(MAX_HEADER_BYTES))
+    fail(`header length ${headerLen} exceeds the 100 MB limit (corrupt or not a safetensors file)`);
   const n = Number(headerLen);
-  if (8 + n > bytes.length) fail(`header length ${n} is larger than the file (${bytes.length - 8} bytes after the length field; truncated?)`);
+  if (8 + n > bytes.length)
+    fail(
+      `header length ${n} is larger than the file (${bytes.length - 8} bytes after the length field; truncated?)`,
+    );
 
   let text = '';
   try {
@@ -162,12 +189,19 @@ export function decodeSafetensors(bytes: Uint8Array, source = 'safetensors data'
   const dataStart = 8 + n;
   const dataLen = bytes.length - dataStart;
   const metadata: Record<string, string> = {};
-  const spans: { name: string; dtype: SafetensorsDType; shape: number[]; begin: number; end: number }[] = [];
+  const spans: {
+    name: string;
+    dtype: SafetensorsDType;
+    shape: number[];
+    begin: number;
+    end: number;
+  }[] = [];
   for (const [name, v] of Object.entries(h)) {
     if (name === METADATA_KEY) {
       if (!isPlainObject(v)) fail(`"${METADATA_KEY}" is not an object`);
       for (const [k, s] of Object.entries(v as Record<string, unknown>)) {
-        if (typeof s !== 'string') fail(`"${METADATA_KEY}" value "${k}" is not a string (got ${JSON.stringify(s)})`);
+        if (typeof s !== 'string')
+          fail(`"${METADATA_KEY}" value "${k}" is not a string (got ${JSON.stringify(s)})`);
         setOwn(metadata, k, s as string);
       }
       continue;
@@ -178,19 +212,30 @@ export function decodeSafetensors(bytes: Uint8Array, source = 'safetensors data'
     for (const field of ['dtype', 'shape', 'data_offsets']) {
       if (!(field in e)) fail(`${where}: header entry is missing "${field}"`);
     }
-    if (!isDType(e.dtype)) fail(`${where}: unknown dtype ${JSON.stringify(e.dtype)} (supported: ${Object.keys(DTYPES).join(', ')})`);
-    if (!Array.isArray(e.shape) || !e.shape.every(isDim)) fail(`${where}: shape ${JSON.stringify(e.shape)} is not a list of non-negative integers`);
+    if (!isDType(e.dtype))
+      fail(
+        `${where}: unknown dtype ${JSON.stringify(e.dtype)} (supported: ${Object.keys(DTYPES).join(', ')})`,
+      );
+    if (!Array.isArray(e.shape) || !e.shape.every(isDim))
+      fail(`${where}: shape ${JSON.stringify(e.shape)} is not a list of non-negative integers`);
     const off = e.data_offsets;
     if (!Array.isArray(off) || off.length !== 2 || !off.every(isDim) || off[0] > off[1]) {
-      fail(`${where}: data_offsets ${JSON.stringify(off)} is not [begin, end] with 0 <= begin <= end`);
+      fail(
+        `${where}: data_offsets ${JSON.stringify(off)} is not [begin, end] with 0 <= begin <= end`,
+      );
     }
     const [begin, end] = off as [number, number];
-    if (end > dataLen) fail(`${where}: data_offsets [${begin}, ${end}] run past the end of the data buffer (${dataLen} bytes; truncated?)`);
+    if (end > dataLen)
+      fail(
+        `${where}: data_offsets [${begin}, ${end}] run past the end of the data buffer (${dataLen} bytes; truncated?)`,
+      );
     const dtype = e.dtype as SafetensorsDType;
     const shape = e.shape as number[];
     const expected = numElements(shape) * DTYPES[dtype].BYTES_PER_ELEMENT;
     if (end - begin !== expected) {
-      fail(`${where}: byte length ${end - begin} does not match shape [${shape.join(', ')}] × ${dtype} (${expected} bytes)`);
+      fail(
+        `${where}: byte length ${end - begin} does not match shape [${shape.join(', ')}] × ${dtype} (${expected} bytes)`,
+      );
     }
     spans.push({ name, dtype, shape: [...shape], begin, end });
   }
@@ -199,11 +244,20 @@ export function decodeSafetensors(bytes: Uint8Array, source = 'safetensors data'
   spans.sort((a, b) => a.begin - b.begin || a.end - b.end);
   let cursor = 0;
   for (const s of spans) {
-    if (s.begin < cursor) fail(`tensor "${s.name}": data_offsets [${s.begin}, ${s.end}] overlap the previous tensor (which ends at ${cursor})`);
-    if (s.begin > cursor) fail(`tensor "${s.name}": data_offsets [${s.begin}, ${s.end}] leave a gap of unused bytes [${cursor}, ${s.begin}]; tensors must cover the data buffer`);
+    if (s.begin < cursor)
+      fail(
+        `tensor "${s.name}": data_offsets [${s.begin}, ${s.end}] overlap the previous tensor (which ends at ${cursor})`,
+      );
+    if (s.begin > cursor)
+      fail(
+        `tensor "${s.name}": data_offsets [${s.begin}, ${s.end}] leave a gap of unused bytes [${cursor}, ${s.begin}]; tensors must cover the data buffer`,
+      );
     cursor = s.end;
   }
-  if (cursor !== dataLen) fail(`tensors cover ${cursor} of the ${dataLen} data bytes; the rest is not described by the header`);
+  if (cursor !== dataLen)
+    fail(
+      `tensors cover ${cursor} of the ${dataLen} data bytes; the rest is not described by the header`,
+    );
 
   const tensors: Record<string, TensorEntry> = {};
   for (const s of spans) {
@@ -225,13 +279,22 @@ export async function readSafetensorsFile(path: string): Promise<SafetensorsCont
     bytes = await readFile(path);
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
-    const why = err.code === 'ENOENT' ? 'file does not exist' : err.code === 'EISDIR' ? 'is a directory' : err.message;
+    const why =
+      err.code === 'ENOENT'
+        ? 'file does not exist'
+        : err.code === 'EISDIR'
+          ? 'is a directory'
+          : err.message;
     throw new CheckpointError(`cannot read safetensors file ${path}: ${why}`);
   }
   return decodeSafetensors(bytes, path);
 }
 
 /** Encodes and writes a safetensors file atomically (the old file or the complete new one, never partial). */
-export async function writeSafetensorsFile(path: string, tensors: Record<string, TensorEntry>, metadata?: Record<string, string>): Promise<void> {
+export async function writeSafetensorsFile(
+  path: string,
+  tensors: Record<string, TensorEntry>,
+  metadata?: Record<string, string>,
+): Promise<void> {
   await writeFileAtomic(path, encodeSafetensors(tensors, metadata));
 }

@@ -38,7 +38,10 @@ export function multiHeadAttention(
     const hd = C / nHeads;
     const qkv = matMul(x.reshape([B * T, C]), w.qkv).add(w.qkvBias); // [B*T, 3C]
     const heads = (i: number) =>
-      qkv.slice([0, i * C], [B * T, C]).reshape([B, T, nHeads, hd]).transpose([0, 2, 1, 3]) as tf.Tensor4D; // [B, H, T, hd]
+      qkv
+        .slice([0, i * C], [B * T, C])
+        .reshape([B, T, nHeads, hd])
+        .transpose([0, 2, 1, 3]) as tf.Tensor4D; // [B, H, T, hd]
     let k = heads(1);
     let v = heads(2);
     if (past) {
@@ -49,8 +52,13 @@ export function multiHeadAttention(
     let scores = tf.matMul(heads(0), k, false, true).mul(1 / Math.sqrt(hd)); // [B, H, T, S]
     if (causal) scores = scores.add(causalMask(T, pastLen));
     const att = tf.softmax(scores); // [B, H, T, S]
-    const ctx = tf.matMul(att, v).transpose([0, 2, 1, 3]).reshape([B * T, C]); // [B*T, C]
-    const y = matMul(ctx as tf.Tensor2D, w.out).add(w.outBias).reshape([B, T, C]) as tf.Tensor3D;
+    const ctx = tf
+      .matMul(att, v)
+      .transpose([0, 2, 1, 3])
+      .reshape([B * T, C]); // [B*T, C]
+    const y = matMul(ctx as tf.Tensor2D, w.out)
+      .add(w.outBias)
+      .reshape([B, T, C]) as tf.Tensor3D;
     return { y, kv: { k, v } };
   });
 }

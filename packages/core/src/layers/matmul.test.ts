@@ -10,7 +10,11 @@ describe.each(testBackends)('matMul on %s', (backend) => {
     const a = tf.randomNormal([7, 5], 0, 1, 'float32', 1) as tf.Tensor2D;
     const b = tf.randomNormal([5, 3], 0, 1, 'float32', 2) as tf.Tensor2D;
     const w = tf.randomNormal([3, 5], 0, 1, 'float32', 3) as tf.Tensor2D;
-    const loss = (f: (x: tf.Tensor2D, y: tf.Tensor2D) => tf.Tensor) => (x: tf.Tensor, y: tf.Tensor) => f(x as tf.Tensor2D, y as tf.Tensor2D).square().sum();
+    const loss =
+      (f: (x: tf.Tensor2D, y: tf.Tensor2D) => tf.Tensor) => (x: tf.Tensor, y: tf.Tensor) =>
+        f(x as tf.Tensor2D, y as tf.Tensor2D)
+          .square()
+          .sum();
     const ours = tf.grads(loss(matMul))([a, b]);
     const ref = tf.grads(loss((x, y) => tf.matMul(x, y)))([a, b]);
     ours.forEach((g, i) => expect(maxAbsDiff(g, ref[i])).toBeLessThan(1e-4));

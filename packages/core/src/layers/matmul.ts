@@ -13,7 +13,10 @@ export const matMul = tf.customGrad((a, b, save) => {
     value: tf.matMul(x, y),
     gradFunc: (dy, saved) => {
       const [sx, sy] = saved as tf.Tensor2D[];
-      return [tf.matMul(dy as tf.Tensor2D, sy.transpose()), tf.matMul(sx.transpose(), dy as tf.Tensor2D)];
+      return [
+        tf.matMul(dy as tf.Tensor2D, sy.transpose()),
+        tf.matMul(sx.transpose(), dy as tf.Tensor2D),
+      ];
     },
   };
 }) as (a: tf.Tensor2D, b: tf.Tensor2D) => tf.Tensor2D;
@@ -22,4 +25,3 @@ export const matMul = tf.customGrad((a, b, save) => {
 export function matMulT(x: tf.Tensor2D, w: tf.Tensor2D): tf.Tensor2D {
   return tf.tidy(() => matMul(x, w.transpose()));
 }
-

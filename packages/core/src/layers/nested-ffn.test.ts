@@ -24,8 +24,14 @@ describe.each(testBackends)('nestedFFN on %s', (backend) => {
   function perturbNeuron(n: number): FFNWeights {
     return tf.tidy(() => {
       const rowMask = tf.oneHot([n], dFF).reshape([dFF, 1]); // [dFF, 1]
-      const bump = (t: tf.Tensor2D) => t.add(rowMask.mul(tf.randomNormal(t.shape, 0, 10, 'float32', 9))) as tf.Tensor2D;
-      return { fc1: bump(w.fc1), b1: w.b1.add(rowMask.reshape([dFF]).mul(7)) as tf.Tensor1D, fc2: bump(w.fc2), b2: w.b2.clone() };
+      const bump = (t: tf.Tensor2D) =>
+        t.add(rowMask.mul(tf.randomNormal(t.shape, 0, 10, 'float32', 9))) as tf.Tensor2D;
+      return {
+        fc1: bump(w.fc1),
+        b1: w.b1.add(rowMask.reshape([dFF]).mul(7)) as tf.Tensor1D,
+        fc2: bump(w.fc2),
+        b2: w.b2.clone(),
+      };
     });
   }
 
@@ -38,7 +44,16 @@ describe.each(testBackends)('nestedFFN on %s', (backend) => {
     const wide = nestedFFN(x, w, 2 * m);
     const wideAfter = nestedFFN(x, perturbed, 2 * m);
     expect(maxAbsDiff(wide, wideAfter)).toBeGreaterThan(1e-3);
-    tf.dispose([perturbed.fc1, perturbed.b1, perturbed.fc2, perturbed.b2, base, after, wide, wideAfter]);
+    tf.dispose([
+      perturbed.fc1,
+      perturbed.b1,
+      perturbed.fc2,
+      perturbed.b2,
+      base,
+      after,
+      wide,
+      wideAfter,
+    ]);
   });
 
   it('width m equals a dense FFN built from copies of the first m rows', () => {

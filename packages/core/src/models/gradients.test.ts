@@ -47,7 +47,10 @@ describe.each(testBackends)('MatLM gradients on %s', (backend) => {
         };
         const numeric = (at(data[i] + eps) - at(data[i] - eps)) / (2 * eps);
         v.assign(tf.tensor(data, v.shape));
-        expect(Math.abs(numeric - g[i]), `${name}[${i}]: autodiff ${g[i]}, numeric ${numeric}`).toBeLessThan(2e-3 + 0.03 * Math.abs(g[i]));
+        expect(
+          Math.abs(numeric - g[i]),
+          `${name}[${i}]: autodiff ${g[i]}, numeric ${numeric}`,
+        ).toBeLessThan(2e-3 + 0.03 * Math.abs(g[i]));
         checked++;
       }
     }

@@ -54,25 +54,39 @@ export class MatLM extends NestedModel<MatLMConfig> {
    * Logits for tokens [B, T] that follow the positions already in `cache`, and the cache
    * extended by them. The caller owns both results and the old cache (dispose it when done).
    */
-  forwardCached(tokens: tf.Tensor2D, widths?: number | Widths, cache?: KVCache): { logits: tf.Tensor3D; cache: KVCache } {
+  forwardCached(
+    tokens: tf.Tensor2D,
+    widths?: number | Widths,
+    cache?: KVCache,
+  ): { logits: tf.Tensor3D; cache: KVCache } {
     const w = this.resolveWidths(widths);
     const [B, T] = tokens.shape;
     const past = cacheLength(cache);
-    if (tokens.rank !== 2) throw new ConfigError(`tokens must be [batch, time], got shape [${tokens.shape.join(', ')}]`);
+    if (tokens.rank !== 2)
+      throw new ConfigError(`tokens must be [batch, time], got shape [${tokens.shape.join(', ')}]`);
     if (T === 0) throw new ConfigError('tokens must hold at least one position');
     if (past + T > this.config.maxSeqLen) {
-      throw new ConfigError(`sequence of ${past + T} positions exceeds maxSeqLen ${this.config.maxSeqLen}`);
+      throw new ConfigError(
+        `sequence of ${past + T} positions exceeds maxSeqLen ${this.config.maxSeqLen}`,
+      );
     }
     if (cache && cache.layers[0].k.shape[0] !== B) {
-      throw new ConfigError(`cache batch ${cache.layers[0].k.shape[0]} does not match tokens batch ${B}`);
+      throw new ConfigError(
+        `cache batch ${cache.layers[0].k.shape[0]} does not match tokens batch ${B}`,
+      );
     }
     return tf.tidy(() => {
       const tokEmb = this.params['tok_emb']; // [V, C]
       const C = this.config.dModel;
       const pos = this.params['pos_emb'].slice([past, 0], [T, C]); // [T, C]
       // Embedding lookup as a one-hot matmul: gather's gradient (UnsortedSegmentSum) has no wasm kernel.
-      const oneHot = tf.oneHot(tokens.toInt().reshape([B * T]) as tf.Tensor1D, this.config.vocabSize) as tf.Tensor2D; // [B*T, V]
-      const x = matMul(oneHot, tokEmb as tf.Tensor2D).reshape([B, T, C]).add(pos) as tf.Tensor3D; // [B, T, C]
+      const oneHot = tf.oneHot(
+        tokens.toInt().reshape([B * T]) as tf.Tensor1D,
+        this.config.vocabSize,
+      ) as tf.Tensor2D; // [B*T, V]
+      const x = matMul(oneHot, tokEmb as tf.Tensor2D)
+        .reshape([B, T, C])
+        .add(pos) as tf.Tensor3D; // [B, T, C]
       const { h, kv } = this.trunk(x, w, true, cache?.layers);
       const h2d = h.reshape([B * T, C]) as tf.Tensor2D;
       const logits = matMulT(h2d, tokEmb as tf.Tensor2D).reshape([B, T, this.config.vocabSize]); // [B, T, V]

@@ -18,7 +18,9 @@ export class MatViT extends NestedModel<MatViTConfig> {
     const { imageSize: S, patchSize: P, channels: Ch } = this.config;
     const [B, H, W, c] = images.shape;
     if (images.rank !== 4 || H !== S || W !== S || c !== Ch) {
-      throw new ConfigError(`images must be [batch, ${S}, ${S}, ${Ch}], got [${images.shape.join(', ')}]`);
+      throw new ConfigError(
+        `images must be [batch, ${S}, ${S}, ${Ch}], got [${images.shape.join(', ')}]`,
+      );
     }
     const g = S / P;
     return tf.tidy(() =>
@@ -43,13 +45,20 @@ export class MatViT extends NestedModel<MatViTConfig> {
       const cls = this.params['cls_token'].reshape([1, 1, C]).tile([B, 1, 1]); // [B, 1, C]
       const tokens = tf.concat([cls, x], 1).add(this.params['pos_emb']) as tf.Tensor3D; // [B, N+1, C]
       const { h } = this.trunk(tokens, w, false);
-      return (this.config.pool === 'cls' ? h.slice([0, 0, 0], [B, 1, C]).reshape([B, C]) : h.mean(1)) as tf.Tensor2D;
+      return (
+        this.config.pool === 'cls' ? h.slice([0, 0, 0], [B, 1, C]).reshape([B, C]) : h.mean(1)
+      ) as tf.Tensor2D;
     });
   }
 
   /** Class logits [B, K]. */
   forward(images: tf.Tensor4D, widths?: number | Widths): tf.Tensor2D {
-    return tf.tidy(() => matMul(this.embed(images, widths), this.params['head.weight'] as tf.Tensor2D).add(this.params['head.bias']) as tf.Tensor2D);
+    return tf.tidy(
+      () =>
+        matMul(this.embed(images, widths), this.params['head.weight'] as tf.Tensor2D).add(
+          this.params['head.bias'],
+        ) as tf.Tensor2D,
+    );
   }
 
   /** Mean cross-entropy of the class logits against integer labels [B]. */

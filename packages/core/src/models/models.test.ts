@@ -21,7 +21,14 @@ describe.each(testBackends)('MatLM on %s', (backend) => {
   beforeAll(async () => {
     await useBackend(backend);
     model = MatLM.create(matlmConfig('tiny'), 1);
-    tokens = tf.tensor2d([[1, 5, 9, 2, 31, 0, 7, 7, 3, 12], [4, 4, 8, 30, 1, 2, 3, 0, 9, 10]], undefined, 'int32');
+    tokens = tf.tensor2d(
+      [
+        [1, 5, 9, 2, 31, 0, 7, 7, 3, 12],
+        [4, 4, 8, 30, 1, 2, 3, 0, 9, 10],
+      ],
+      undefined,
+      'int32',
+    );
   });
   afterAll(() => {
     model.dispose();
@@ -89,7 +96,11 @@ describe.each(testBackends)('MatLM on %s', (backend) => {
   it('a truncated cache resumes exactly where it was cut (speculative rollback)', () => {
     const { logits: l1, cache: c1 } = model.forwardCached(tokens.slice([0, 0], [2, 6]));
     const cut = truncateCache(c1, 3);
-    const { logits: l2, cache: c2 } = model.forwardCached(tokens.slice([0, 3], [2, 3]), undefined, cut);
+    const { logits: l2, cache: c2 } = model.forwardCached(
+      tokens.slice([0, 3], [2, 3]),
+      undefined,
+      cut,
+    );
     expect(maxAbsDiff(l1.slice([0, 3, 0], [2, 3, 32]), l2)).toBeLessThan(1e-5);
     tf.dispose([l1, l2]);
     [c1, cut, c2].forEach((c: KVCache) => disposeCache(c));
@@ -171,7 +182,9 @@ describe.each(testBackends)('MatViT on %s', (backend) => {
 
   it('rejects images of the wrong shape', () => {
     const bad = tf.zeros([1, 32, 32, 1]) as tf.Tensor4D;
-    expect(() => model.forward(bad)).toThrow(/images must be \[batch, 28, 28, 1\], got \[1, 32, 32, 1\]/);
+    expect(() => model.forward(bad)).toThrow(
+      /images must be \[batch, 28, 28, 1\], got \[1, 32, 32, 1\]/,
+    );
     bad.dispose();
   });
 

@@ -52,7 +52,12 @@ export abstract class NestedModel<C extends ModelConfig = ModelConfig> {
         x = out.y;
         kv.push(out.kv);
       }
-      const h = layerNorm(x, this.params['ln_f.weight'] as tf.Tensor1D, this.params['ln_f.bias'] as tf.Tensor1D, this.config.normEps);
+      const h = layerNorm(
+        x,
+        this.params['ln_f.weight'] as tf.Tensor1D,
+        this.params['ln_f.bias'] as tf.Tensor1D,
+        this.config.normEps,
+      );
       return { h: h as tf.Tensor3D, kv };
     });
   }

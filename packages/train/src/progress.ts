@@ -1,0 +1,80 @@
+import cliProgress from 'cli-progress';
+import type { EvalResult, StepMetrics, Trainer, TrainReporter } from './trainer';
+
+const fmt = (x: number, d = 3) => (Number.isFinite(x) ? x.toFixed(d) : String(x));
+
+/** The held-out table: one row per granularity. */
+export function formatEvalTable(e: EvalResult): string {
+  const hasBits = e.rows.some((r) => r.bitsPerToken !== undefined);
+  const hasAcc = e.rows.some((r) => r.accuracy !== undefined);
+  const head = [
+    'width',
+    'params',
+    'val loss',
+    ...(hasBits ? ['bits/byte'] : []),
+    ...(hasAcc ? ['accuracy'] : []),
+  ];
+  const rows = e.rows.map((r) => [
+    String(r.width),
+    r.params.toLocaleString('en-US'),
+    fmt(r.loss),
+    ...(hasBits ? [fmt(r.bitsPerToken!)] : []),
+    ...(hasAcc ? [`${(100 * r.accuracy!).toFixed(2)}%`] : []),
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padStart(widths[i])).join('  ');
+  return [line(head), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+}
+
+/**
+ * A progress bar with throughput, loss and ETA on a terminal; plain log lines every
+ * `logEvery` steps otherwise (CI logs, pipes).
+ */
+export class ProgressReporter implements TrainReporter {
+  private bar?: cliProgress.SingleBar;
+  private readonly tty: boolean;
+
+  constructor(
+    private readonly out: NodeJS.WriteStream = process.stderr,
+    private readonly logEvery = 25,
+  ) {
+    this.tty = Boolean(out.isTTY);
+  }
+
+  onStart(t: Trainer): void {
+    if (!this.tty) return;
+    this.bar = new cliProgress.SingleBar(
+      {
+        stream: this.out,
+        format:
+          'train |{bar}| {value}/{total} steps | {throughput} {unit}/s | loss {loss} | ETA {eta_formatted}',
+        hideCursor: true,
+        etaBuffer: 20,
+      },
+      cliProgress.Presets.shades_classic,
+    );
+    this.bar.start(t.options.steps, t.step, { throughput: '-', unit: t.task.unit, loss: '-' });
+  }
+
+  onStep(m: StepMetrics, t: Trainer): void {
+    const per = Object.entries(m.losses)
+      .map(([w, l]) => `${w}:${fmt(l)}`)
+      .join(' ');
+    if (this.bar) this.bar.update(m.step, { throughput: m.throughput.toFixed(0), loss: per });
+    else if (m.step % this.logEvery === 0 || m.step === t.options.steps) {
+      this.out.write(
+        `step ${m.step}/${t.options.steps}  lr ${m.lr.toExponential(2)}  ${m.throughput.toFixed(0)} ${t.task.unit}/s  loss ${per}  |g| ${fmt(m.gradNorm, 2)}\n`,
+      );
+    }
+  }
+
+  onEval(e: EvalResult): void {
+    this.bar?.stop();
+    this.out.write(`\nheld-out evaluation at step ${e.step}:\n${formatEvalTable(e)}\n\n`);
+    if (this.bar) this.bar.start(this.bar.getTotal(), e.step);
+  }
+
+  onEnd(): void {
+    this.bar?.stop();
+  }
+}

@@ -1,0 +1,225 @@
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ConfigError, CheckpointError, tensorGrowth, loadModel, MatLM } from '@matformer/core';
+import { jointGradients, TrainingError } from './joint-step';
+import { Trainer } from './trainer';
+import { readMetrics, runPath } from './run-dir';
+import { lmTask } from './data/lm-task';
+import { tinyLMTask } from './test-fixtures';
+
+beforeAll(async () => {
+  await tf.setBackend('wasm');
+});
+
+describe('Trainer on a tiny MatLM', () => {
+  it("brings every granularity's held-out loss down within a few dozen steps", async () => {
+    const { model, task } = await tinyLMTask(1);
+    const trainer = new Trainer(task, {
+      steps: 40,
+      lr: 1e-2,
+      warmupSteps: 5,
+      evalEvery: 0,
+      checkpointEvery: 0,
+    });
+    const before = trainer.evaluate();
+    const after = await trainer.run();
+    for (const [i, row] of after.rows.entries()) {
+      expect(row.loss, `width ${row.width}`).toBeLessThan(before.rows[i].loss - 1.0);
+    }
+    // Uniform bytes would cost ln 256 = 5.55 nats; the nested submodels all beat it by far.
+    expect(Math.max(...after.rows.map((r) => r.loss))).toBeLessThan(3.5);
+    trainer.dispose();
+    task.dispose();
+    model.dispose();
+  });
+
+  it("optimises Σ λ_i L_i: the reported loss and the gradients equal the weighted sum of each submodel's", async () => {
+    const { model, task } = await tinyLMTask(2);
+    const batch = task.nextBatch(new (await import('./rng')).Rng(3));
+    const submodels = [
+      [8, 8],
+      [16, 16],
+      [64, 64],
+    ];
+    const lambdas = [0.5, 1, 2];
+    const { grads, losses } = jointGradients(
+      model.params,
+      (w) => task.loss(batch, w),
+      submodels,
+      lambdas,
+    );
+    // Each L_i on its own equals a plain forward at those widths.
+    submodels.forEach((w, i) =>
+      expect(losses[i]).toBeCloseTo(
+        tf.tidy(() => task.loss(batch, w).dataSync()[0]),
+        5,
+      ),
+    );
+    // The accumulated gradient equals the gradient of the explicit weighted sum.
+    const vars = model.variables;
+    const ref = tf.variableGrads(
+      () => tf.addN(submodels.map((w, i) => task.loss(batch, w).mul(lambdas[i]))) as tf.Scalar,
+      vars,
+    );
+    for (const [name, v] of Object.entries(model.params)) {
+      const diff = tf.tidy(() => grads[name].sub(ref.grads[v.name]).abs().max().dataSync()[0]);
+      expect(diff, name).toBeLessThan(1e-5);
+    }
+    tf.dispose([...Object.values(grads), ...Object.values(ref.grads), ref.value, batch.x, batch.y]);
+    task.dispose();
+    model.dispose();
+  });
+
+  it('reports the weighted joint loss and samples a subset of granularities when asked', async () => {
+    const { model, task } = await tinyLMTask(4);
+    const trainer = new Trainer(task, { steps: 5, granularities: 2, lambdas: [1, 2, 3, 4] });
+    const m = trainer.trainStep();
+    const widths = Object.keys(m.losses).map(Number);
+    expect(widths).toHaveLength(2);
+    const weight = (w: number) => [8, 16, 32, 64].indexOf(w) + 1;
+    expect(m.loss).toBeCloseTo(
+      widths.reduce((s, w) => s + weight(w) * m.losses[w], 0),
+      6,
+    );
+    trainer.dispose();
+    task.dispose();
+    model.dispose();
+  });
+
+  it('resuming from a checkpoint gives exactly the parameters of an uninterrupted run', async () => {
+    const opts = {
+      steps: 8,
+      lr: 5e-3,
+      warmupSteps: 2,
+      granularities: 2,
+      evalEvery: 0,
+      checkpointEvery: 4,
+      seed: 9,
+    } as const;
+    const a = await tinyLMTask(5);
+    const straight = new Trainer(a.task, opts);
+    await straight.run();
+
+    const b = await tinyLMTask(5);
+    const first = new Trainer(b.task, { ...opts, steps: 8 }, { runDir: b.dir });
+    for (let i = 0; i < 4; i++) first.trainStep();
+    await first.save();
+    // Steps after the checkpoint are lost when the process dies: simulate by dropping the trainer.
+    first.trainStep();
+    first.dispose();
+    b.task.dispose();
+    b.model.dispose();
+
+    const resumed = await Trainer.resume(b.dir, (model) =>
+      lmTask(model as MatLM, b.corpus, { batchSize: 8, seqLen: 32, evalWindows: 16 }),
+    );
+    expect(resumed.step).toBe(4);
+    await resumed.run();
+    for (const [name, v] of Object.entries(a.model.params)) {
+      const got = resumed.task.model.params[name].dataSync();
+      expect(Buffer.from(got.buffer).equals(Buffer.from(v.dataSync().buffer)), name).toBe(true);
+    }
+    // The run directory has the final weights, loadable on their own.
+    const final = await loadModel(runPath(b.dir, 'checkpoint'));
+    expect(final.config).toEqual(a.model.config);
+    final.dispose();
+    [straight, resumed].forEach((t) => t.dispose());
+    [a.task, resumed.task].forEach((t) => t.dispose());
+    [a.model, resumed.task.model].forEach((m) => m.dispose());
+    await rm(b.dir, { recursive: true, force: true });
+  });
+
+  it('writes config, JSONL metrics and checkpoints to the run directory, and no temp files', async () => {
+    const { model, task, dir } = await tinyLMTask(6);
+    const trainer = new Trainer(
+      task,
+      { steps: 6, evalEvery: 3, checkpointEvery: 3 },
+      { runDir: dir },
+    );
+    await trainer.run();
+    const files = await readdir(dir);
+    expect(files.sort()).toEqual([
+      'checkpoint.safetensors',
+      'config.json',
+      'fixture.txt',
+      'metrics.jsonl',
+    ]);
+    const metrics = await readMetrics(dir);
+    expect(metrics.filter((m) => m.type === 'step')).toHaveLength(6);
+    expect(metrics.filter((m) => m.type === 'eval').map((m) => m.step)).toEqual([3, 6]);
+    const config = JSON.parse(await readFile(runPath(dir, 'config'), 'utf8'));
+    expect(config.model.arch).toBe('matlm');
+    expect(config.data.kind).toBe('text');
+    trainer.dispose();
+    task.dispose();
+    model.dispose();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('keeps the tensor count flat over training steps and evaluations', async () => {
+    const { model, task } = await tinyLMTask(7);
+    const trainer = new Trainer(task, { steps: 100 });
+    const growth = await tensorGrowth(
+      () => {
+        trainer.trainStep();
+        trainer.evaluate();
+      },
+      { warmup: 2, steps: 4 },
+    );
+    expect(growth).toEqual([0, 0, 0, 0]);
+    trainer.dispose();
+    task.dispose();
+    model.dispose();
+  });
+
+  it('stops on a NaN loss before updating anything', async () => {
+    const { model, task } = await tinyLMTask(8);
+    const trainer = new Trainer(task, { steps: 10 });
+    model.params['ln_f.weight'].assign(tf.fill([16], NaN));
+    const snapshot = model.params['tok_emb'].dataSync().slice();
+    const before = tf.memory().numTensors;
+    expect(() => trainer.trainStep()).toThrow(TrainingError);
+    expect(() => trainer.trainStep()).toThrow(
+      /loss of submodel widths \[8, 8\] is NaN; stopping before the update/,
+    );
+    expect(model.params['tok_emb'].dataSync()).toEqual(snapshot);
+    expect(tf.memory().numTensors).toBe(before);
+    trainer.dispose();
+    task.dispose();
+    model.dispose();
+  });
+
+  it('rejects bad options, a corrupt checkpoint and a missing run clearly', async () => {
+    const { model, task, dir } = await tinyLMTask(9);
+    expect(() => new Trainer(task, { steps: 0 })).toThrow(
+      /train option steps must be a positive integer, got 0/,
+    );
+    expect(() => new Trainer(task, { granularities: 5 })).toThrow(
+      /granularities must be "all" or an integer in \[1, 4\], got 5/,
+    );
+    expect(() => new Trainer(task, { lambdas: [1, 2] })).toThrow(
+      /lambdas must be 4 positive weights/,
+    );
+    expect(() => new Trainer(task, { lr: -1 })).toThrow(ConfigError);
+    const make = (m: MatLM | unknown) =>
+      lmTask(
+        m as MatLM,
+        { name: 'x', train: new Uint8Array(100), val: new Uint8Array(100) },
+        { batchSize: 2, seqLen: 8 },
+      );
+    await expect(Trainer.resume(dir, make)).rejects.toThrow(
+      /checkpoint.safetensors does not exist/,
+    );
+    const trainer = new Trainer(task, { steps: 1 }, { runDir: dir });
+    await trainer.run();
+    const bytes = await readFile(runPath(dir, 'checkpoint'));
+    await writeFile(runPath(dir, 'checkpoint'), bytes.subarray(0, bytes.length / 2));
+    await expect(Trainer.resume(dir, make)).rejects.toThrow(CheckpointError);
+    trainer.dispose();
+    task.dispose();
+    model.dispose();
+    await rm(dir, { recursive: true, force: true });
+  });
+});

@@ -1,0 +1,261 @@
+import * as tf from '@tensorflow/tfjs';
+import { paramCount, resolveWidths, type Widths } from '@matformer/core';
+import { existsSync } from 'node:fs';
+import { AdamW } from './adamw';
+import { clipByGlobalNorm } from './clip';
+import { jointGradients } from './joint-step';
+import { resolveTrainOptions, type TrainOptions } from './options';
+import { Rng } from './rng';
+import { appendMetric, runPath, truncateMetrics, writeRunConfig } from './run-dir';
+import { warmupCosine, type Schedule } from './schedule';
+import type { Task } from './task';
+import { loadTrainState, saveTrainState } from './train-state';
+
+export interface StepMetrics {
+  step: number;
+  lr: number;
+  /** Σ λ_i · L_i, the objective the step minimised. */
+  loss: number;
+  /** Loss of each trained granularity (keyed by its width). */
+  losses: Record<number, number>;
+  gradNorm: number;
+  ms: number;
+  /** Tokens or images per second in this step. */
+  throughput: number;
+}
+
+export interface EvalRow {
+  width: number;
+  params: number;
+  loss: number;
+  /** Bits per token (= per byte with the byte-level tokenizer); LM only. */
+  bitsPerToken?: number;
+  /** Top-1 accuracy; image tasks only. */
+  accuracy?: number;
+}
+
+export interface EvalResult {
+  step: number;
+  rows: EvalRow[];
+}
+
+/** Receives progress; `ProgressReporter` draws a bar, tests use none. */
+export interface TrainReporter {
+  onStart?(trainer: Trainer): void;
+  onStep?(m: StepMetrics, trainer: Trainer): void;
+  onEval?(e: EvalResult, trainer: Trainer): void;
+  onCheckpoint?(path: string, trainer: Trainer): void;
+  onEnd?(trainer: Trainer): void;
+}
+
+export interface TrainerInit {
+  /** Directory for config.json, metrics.jsonl and checkpoints; none = nothing written. */
+  runDir?: string;
+  reporter?: TrainReporter;
+  /** Extra facts recorded in config.json (e.g. the backend). */
+  meta?: Record<string, unknown>;
+}
+
+/**
+ * Joint MatFormer training, model-agnostic: it knows a Task's loss and batches, never the
+ * model's insides. Each step trains the chosen nested submodels on one batch with one AdamW update.
+ */
+export class Trainer {
+  readonly options: TrainOptions;
+  readonly optimizer: AdamW;
+  readonly rng: Rng;
+  /** Optimizer steps done. */
+  step = 0;
+  private readonly schedule: Schedule;
+  private readonly granularities: number[];
+
+  constructor(
+    readonly task: Task,
+    options: Partial<TrainOptions> = {},
+    readonly init: TrainerInit = {},
+  ) {
+    this.granularities = task.model.config.granularities;
+    this.options = resolveTrainOptions(options, this.granularities.length);
+    const o = this.options;
+    this.rng = new Rng(o.seed);
+    this.optimizer = new AdamW(task.model.params, {
+      beta1: o.beta1,
+      beta2: o.beta2,
+      weightDecay: o.weightDecay,
+    });
+    this.schedule = warmupCosine({
+      peakLr: o.lr,
+      warmupSteps: o.warmupSteps,
+      totalSteps: o.steps,
+      minLr: o.minLr,
+    });
+  }
+
+  get runDir(): string | undefined {
+    return this.init.runDir;
+  }
+
+  /** Uniform widths of each granularity this model can run (an extracted model: those it stores). */
+  private uniformWidths(m: number): Widths {
+    return resolveWidths(this.task.model.config, m);
+  }
+
+  /** Indices of the granularities to train this step (all, or k drawn from the rng). */
+  private pickGranularities(): number[] {
+    const g = this.granularities.length;
+    return this.options.granularities === 'all'
+      ? [...Array(g).keys()]
+      : this.rng.sample(g, this.options.granularities);
+  }
+
+  /** One optimizer step on one batch. */
+  trainStep(): StepMetrics {
+    const t0 = performance.now();
+    const picked = this.pickGranularities();
+    const batch = this.task.nextBatch(this.rng);
+    const lr = this.schedule(this.step);
+    const lambdas = picked.map((i) => this.options.lambdas?.[i] ?? 1);
+    let losses: number[];
+    let gradNorm: number;
+    try {
+      const joint = jointGradients(
+        this.task.model.params,
+        (widths) => this.task.loss(batch, widths),
+        picked.map((i) => this.uniformWidths(this.granularities[i])),
+        lambdas,
+      );
+      losses = joint.losses;
+      const clipped = clipByGlobalNorm(
+        joint.grads,
+        this.options.gradClip > 0 ? this.options.gradClip : Infinity,
+      );
+      tf.dispose(Object.values(joint.grads));
+      gradNorm = clipped.norm;
+      this.optimizer.step(clipped.grads, lr);
+      tf.dispose(Object.values(clipped.grads));
+    } finally {
+      this.task.disposeBatch(batch);
+    }
+    this.step++;
+    const ms = performance.now() - t0;
+    const m: StepMetrics = {
+      step: this.step,
+      lr,
+      loss: losses.reduce((s, l, i) => s + lambdas[i] * l, 0),
+      losses: Object.fromEntries(picked.map((i, j) => [this.granularities[i], losses[j]])),
+      gradNorm,
+      ms,
+      throughput: (this.task.unitsPerBatch / ms) * 1000,
+    };
+    return m;
+  }
+
+  /** Held-out loss (and accuracy or bits/token) of every granularity. */
+  evaluate(): EvalResult {
+    const batches = this.task.evalBatches();
+    const config = this.task.model.config;
+    const rows = this.granularities.map((m) => {
+      const widths = this.uniformWidths(m);
+      let lossSum = 0;
+      let examples = 0;
+      const counts: Record<string, number> = {};
+      for (const b of batches) {
+        const n = this.task.batchExamples(b);
+        const l = tf.tidy(() => this.task.loss(b, widths));
+        lossSum += l.dataSync()[0] * n;
+        l.dispose();
+        examples += n;
+        for (const [k, v] of Object.entries(this.task.evalCounts?.(b, widths) ?? {}))
+          counts[k] = (counts[k] ?? 0) + v;
+      }
+      const loss = lossSum / examples;
+      const row: EvalRow = { width: m, params: paramCount(config, widths), loss };
+      if (config.arch === 'matlm') row.bitsPerToken = loss / Math.LN2;
+      if (counts.correct !== undefined) row.accuracy = counts.correct / examples;
+      return row;
+    });
+    return { step: this.step, rows };
+  }
+
+  /** Trains to options.steps, evaluating and checkpointing as configured. */
+  async run(): Promise<EvalResult> {
+    const { runDir, reporter } = this.init;
+    if (runDir && this.step === 0) {
+      await writeRunConfig(runDir, {
+        model: this.task.model.config,
+        train: this.options,
+        data: this.task.describe(),
+        ...this.init.meta,
+      });
+    }
+    reporter?.onStart?.(this);
+    let last: EvalResult | undefined;
+    while (this.step < this.options.steps) {
+      const m = this.trainStep();
+      reporter?.onStep?.(m, this);
+      if (runDir) await appendMetric(runDir, { type: 'step', ...m });
+      const done = this.step === this.options.steps;
+      if (done || (this.options.evalEvery > 0 && this.step % this.options.evalEvery === 0)) {
+        last = this.evaluate();
+        reporter?.onEval?.(last, this);
+        if (runDir) await appendMetric(runDir, { type: 'eval', ...last });
+      }
+      if (
+        runDir &&
+        (done ||
+          (this.options.checkpointEvery > 0 && this.step % this.options.checkpointEvery === 0))
+      ) {
+        await this.save();
+      }
+    }
+    reporter?.onEnd?.(this);
+    return last ?? this.evaluate();
+  }
+
+  /** Writes the resumable checkpoint (and the weights-only model file) into the run directory. */
+  async save(): Promise<string> {
+    const dir = this.init.runDir;
+    if (!dir) throw new Error('Trainer.save needs a runDir');
+    const path = runPath(dir, 'checkpoint');
+    await saveTrainState(path, this.task.model, this.optimizer.stateTensors(), {
+      step: this.step,
+      rngState: this.rng.state,
+      adamT: this.optimizer.t,
+      options: this.options,
+    });
+    this.init.reporter?.onCheckpoint?.(path, this);
+    return path;
+  }
+
+  /**
+   * Continues a run from its directory's checkpoint: same weights, optimizer moments, step
+   * and data position, so the result equals an uninterrupted run. `makeTask` rebuilds the
+   * task around the restored model; `steps` may extend the run.
+   */
+  static async resume(
+    runDir: string,
+    makeTask: (model: Task['model']) => Task | Promise<Task>,
+    init: Omit<TrainerInit, 'runDir'> & { steps?: number } = {},
+  ): Promise<Trainer> {
+    const path = runPath(runDir, 'checkpoint');
+    if (!existsSync(path))
+      throw new Error(`cannot resume: ${path} does not exist (the run saved no checkpoint yet)`);
+    const { model, optimizerState, progress } = await loadTrainState(path);
+    const task = await makeTask(model);
+    const trainer = new Trainer(
+      task,
+      { ...progress.options, ...(init.steps ? { steps: init.steps } : {}) },
+      { ...init, runDir },
+    );
+    trainer.optimizer.loadState(optimizerState, progress.adamT, path);
+    trainer.step = progress.step;
+    trainer.rng.state = progress.rngState;
+    await truncateMetrics(runDir, progress.step);
+    return trainer;
+  }
+
+  /** Frees the optimizer state (the model belongs to the caller). */
+  dispose(): void {
+    this.optimizer.dispose();
+  }
+}
