@@ -16,3 +16,5 @@ export * from './io/safetensors';
 export { writeFileAtomic, writeFileAtomicSync } from './io/atomic-write';
 export * from './io/checkpoint';
 export { tensorGrowth } from './memory';
+export type { LMEngine } from './decoding/engine';
+export { TfjsLMEngine } from './decoding/tfjs-engine';
