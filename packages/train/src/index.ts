@@ -2,10 +2,10 @@ export {
   Trainer,
   type StepMetrics,
   type EvalResult,
-  type EvalRow,
   type TrainReporter,
   type TrainerInit,
 } from './trainer';
+export { evaluateTask, type EvalRow, type Submodel } from './evaluate';
 export { defaultTrainOptions, resolveTrainOptions, type TrainOptions } from './options';
 export { jointGradients, TrainingError, type JointGradients } from './joint-step';
 export { AdamW, type AdamWOptions } from './adamw';

@@ -1,21 +1,22 @@
 import cliProgress from 'cli-progress';
+import type { EvalRow } from './evaluate';
 import type { EvalResult, StepMetrics, Trainer, TrainReporter } from './trainer';
 
 const fmt = (x: number, d = 3) => (Number.isFinite(x) ? x.toFixed(d) : String(x));
 
 /** The held-out table: one row per granularity. */
-export function formatEvalTable(e: EvalResult): string {
+export function formatEvalTable(e: { rows: EvalRow[] }): string {
   const hasBits = e.rows.some((r) => r.bitsPerToken !== undefined);
   const hasAcc = e.rows.some((r) => r.accuracy !== undefined);
   const head = [
-    'width',
+    'submodel',
     'params',
     'val loss',
     ...(hasBits ? ['bits/byte'] : []),
     ...(hasAcc ? ['accuracy'] : []),
   ];
   const rows = e.rows.map((r) => [
-    String(r.width),
+    r.name,
     r.params.toLocaleString('en-US'),
     fmt(r.loss),
     ...(hasBits ? [fmt(r.bitsPerToken!)] : []),

@@ -21,6 +21,11 @@ export interface Task<Batch = unknown> {
   disposeBatch(batch: Batch): void;
   /** Frees the cached held-out batches (the model belongs to the caller). */
   dispose(): void;
+  /**
+   * True when the batch is `{ x, y }` and loss(batch, w) is model.loss(x, y, w): its rows can
+   * then be split across threads (data parallelism).
+   */
+  splittable?: boolean;
   /** Tokens (LM) or images (ViT) per training batch, for throughput. */
   unitsPerBatch: number;
   unit: 'tokens' | 'images';

@@ -1,9 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
-import { paramCount, resolveWidths, type Widths } from '@matformer/core';
+import { resolveWidths, type Widths } from '@matformer/core';
 import { existsSync } from 'node:fs';
 import { AdamW } from './adamw';
+import { evaluateTask, type EvalRow } from './evaluate';
 import { clipByGlobalNorm } from './clip';
-import { jointGradients } from './joint-step';
+import { jointGradients, type JointGradients } from './joint-step';
+import { DataParallelGradients, type SplittableBatch } from './parallel/data-parallel';
+import { availableParallelism } from 'node:os';
 import { resolveTrainOptions, type TrainOptions } from './options';
 import { Rng } from './rng';
 import { appendMetric, runPath, truncateMetrics, writeRunConfig } from './run-dir';
@@ -24,16 +27,6 @@ export interface StepMetrics {
   throughput: number;
 }
 
-export interface EvalRow {
-  width: number;
-  params: number;
-  loss: number;
-  /** Bits per token (= per byte with the byte-level tokenizer); LM only. */
-  bitsPerToken?: number;
-  /** Top-1 accuracy; image tasks only. */
-  accuracy?: number;
-}
-
 export interface EvalResult {
   step: number;
   rows: EvalRow[];
@@ -49,6 +42,12 @@ export interface TrainReporter {
 }
 
 export interface TrainerInit {
+  /**
+   * Split each batch across two threads (a second tfjs instance in a worker). Default: on when
+   * the machine has ≥ 2 cores, the task allows it and the model has ≥ 200k weights, since
+   * tfjs-wasm uses one core under Node.
+   */
+  parallel?: boolean;
   /** Directory for config.json, metrics.jsonl and checkpoints; none = nothing written. */
   runDir?: string;
   reporter?: TrainReporter;
@@ -67,6 +66,7 @@ export class Trainer {
   /** Optimizer steps done. */
   step = 0;
   private readonly schedule: Schedule;
+  private parallel?: Promise<DataParallelGradients>;
   private readonly granularities: number[];
 
   constructor(
@@ -108,8 +108,33 @@ export class Trainer {
       : this.rng.sample(g, this.options.granularities);
   }
 
+  /** Whether steps split batches across two threads. */
+  get isParallel(): boolean {
+    // Worth a thread only when a step is big enough to amortise shipping weights and gradients.
+    const auto = availableParallelism() >= 2 && this.task.model.storedParamCount >= 200_000;
+    return Boolean(this.task.splittable) && (this.init.parallel ?? auto);
+  }
+
+  private gradients(
+    batch: unknown,
+    submodels: Widths[],
+    lambdas: number[],
+  ): Promise<JointGradients> | JointGradients {
+    if (!this.isParallel)
+      return jointGradients(
+        this.task.model.params,
+        (widths) => this.task.loss(batch, widths),
+        submodels,
+        lambdas,
+      );
+    this.parallel ??= DataParallelGradients.start(this.task.model);
+    return this.parallel.then((dp) =>
+      dp.jointGradients(batch as SplittableBatch, submodels, lambdas),
+    );
+  }
+
   /** One optimizer step on one batch. */
-  trainStep(): StepMetrics {
+  async trainStep(): Promise<StepMetrics> {
     const t0 = performance.now();
     const picked = this.pickGranularities();
     const batch = this.task.nextBatch(this.rng);
@@ -118,9 +143,8 @@ export class Trainer {
     let losses: number[];
     let gradNorm: number;
     try {
-      const joint = jointGradients(
-        this.task.model.params,
-        (widths) => this.task.loss(batch, widths),
+      const joint = await this.gradients(
+        batch,
         picked.map((i) => this.uniformWidths(this.granularities[i])),
         lambdas,
       );
@@ -152,29 +176,7 @@ export class Trainer {
 
   /** Held-out loss (and accuracy or bits/token) of every granularity. */
   evaluate(): EvalResult {
-    const batches = this.task.evalBatches();
-    const config = this.task.model.config;
-    const rows = this.granularities.map((m) => {
-      const widths = this.uniformWidths(m);
-      let lossSum = 0;
-      let examples = 0;
-      const counts: Record<string, number> = {};
-      for (const b of batches) {
-        const n = this.task.batchExamples(b);
-        const l = tf.tidy(() => this.task.loss(b, widths));
-        lossSum += l.dataSync()[0] * n;
-        l.dispose();
-        examples += n;
-        for (const [k, v] of Object.entries(this.task.evalCounts?.(b, widths) ?? {}))
-          counts[k] = (counts[k] ?? 0) + v;
-      }
-      const loss = lossSum / examples;
-      const row: EvalRow = { width: m, params: paramCount(config, widths), loss };
-      if (config.arch === 'matlm') row.bitsPerToken = loss / Math.LN2;
-      if (counts.correct !== undefined) row.accuracy = counts.correct / examples;
-      return row;
-    });
-    return { step: this.step, rows };
+    return { step: this.step, rows: evaluateTask(this.task, this.granularities) };
   }
 
   /** Trains to options.steps, evaluating and checkpointing as configured. */
@@ -191,7 +193,7 @@ export class Trainer {
     reporter?.onStart?.(this);
     let last: EvalResult | undefined;
     while (this.step < this.options.steps) {
-      const m = this.trainStep();
+      const m = await this.trainStep();
       reporter?.onStep?.(m, this);
       if (runDir) await appendMetric(runDir, { type: 'step', ...m });
       const done = this.step === this.options.steps;
@@ -254,8 +256,9 @@ export class Trainer {
     return trainer;
   }
 
-  /** Frees the optimizer state (the model belongs to the caller). */
-  dispose(): void {
+  /** Frees the optimizer state and stops the worker thread (the model belongs to the caller). */
+  async dispose(): Promise<void> {
     this.optimizer.dispose();
+    await (await this.parallel)?.close();
   }
 }

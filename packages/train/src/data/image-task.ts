@@ -69,6 +69,7 @@ export function imageTask(
   let evalCache: ImageBatch[] | undefined;
   return {
     model,
+    splittable: true,
     unit: 'images',
     unitsPerBatch: batchSize,
     nextBatch(rng: Rng) {

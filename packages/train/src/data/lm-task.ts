@@ -57,6 +57,7 @@ export function lmTask(
   let evalCache: LMBatch[] | undefined;
   return {
     model,
+    splittable: true,
     unit: 'tokens',
     unitsPerBatch: batchSize * T,
     nextBatch(rng: Rng) {
