@@ -17,6 +17,11 @@ interface TrunkConfig {
    * set by `extract` for a dense submodel, whose layers keep only the widths it chose.
    */
   layerDFF?: number[];
+  /**
+   * For a model `extract`ed with skipped layers (width 0): the index in the source model of
+   * each layer this one keeps, ascending (length nLayers). Absent when no layer was dropped.
+   */
+  sourceLayers?: number[];
   /** LayerNorm epsilon. */
   normEps: number;
 }
@@ -43,8 +48,14 @@ export interface MatViTConfig extends TrunkConfig {
 
 export type ModelConfig = MatLMConfig | MatViTConfig;
 
-/** A Mix'n'Match config: the FFN hidden width of each layer (length nLayers). */
+/**
+ * A Mix'n'Match config: the FFN hidden width of each layer (length nLayers). Width 0 skips the
+ * layer (elastic depth): its whole block, attention and FFN, is the identity.
+ */
 export type Widths = number[];
+
+/** The width that marks a skipped layer in a widths list. Never a granularity. */
+export const SKIP = 0;
 
 /** The paper's four exponentially spaced granularities: dFF/8, dFF/4, dFF/2, dFF. */
 export function paperGranularities(dFF: number): number[] {
@@ -52,11 +63,11 @@ export function paperGranularities(dFF: number): number[] {
 }
 
 const lmPresets = {
-  // ~9k params: fast enough for gradient checks and every unit test.
+  // 7.4k params: fast enough for gradient checks and every unit test.
   tiny: { dModel: 16, nLayers: 2, nHeads: 2, dFF: 64, vocabSize: 32, maxSeqLen: 16 },
-  // ~3.2M params: the demo and default training model (byte-level, trains in minutes on 2 cores).
+  // 3.26M params: the demo and default training model (byte-level, trains in minutes on 2 cores).
   small: { dModel: 256, nLayers: 4, nHeads: 4, dFF: 1024, vocabSize: 256, maxSeqLen: 128 },
-  // ~13M params: a bigger run for a machine with time or a GPU.
+  // 10.8M params: a bigger run for a machine with time or a GPU.
   base: { dModel: 384, nLayers: 6, nHeads: 6, dFF: 1536, vocabSize: 256, maxSeqLen: 256 },
 } as const;
 
@@ -189,6 +200,18 @@ export function validateConfig<C extends ModelConfig>(config: C): C {
         );
     });
   }
+  if (config.sourceLayers !== undefined) {
+    const sl = config.sourceLayers;
+    const ok =
+      Array.isArray(sl) &&
+      sl.length === config.nLayers &&
+      sl.every((s, i) => Number.isInteger(s) && s >= 0 && (i === 0 || s > sl[i - 1]));
+    if (!ok) {
+      throw new ConfigError(
+        `config.sourceLayers must list ${config.nLayers} ascending layer indices ≥ 0, got ${JSON.stringify(sl)}`,
+      );
+    }
+  }
   if (config.arch === 'matlm') {
     positiveInt(config, 'vocabSize');
     positiveInt(config, 'maxSeqLen');
@@ -216,7 +239,8 @@ export function storedWidths(config: ModelConfig): Widths {
 /**
  * Resolves what a caller passes as widths into one width per layer, validated:
  * undefined → every layer at its stored width; a number → that width in every layer;
- * an array → a Mix'n'Match config. Each width must be a granularity no larger than the layer stores.
+ * an array → a Mix'n'Match config. Each width must be a granularity no larger than the layer
+ * stores, or 0 (`SKIP`) to skip the layer; at least one layer must be kept.
  */
 export function resolveWidths(config: ModelConfig, widths?: number | Widths): Widths {
   const stored = storedWidths(config);
@@ -229,13 +253,23 @@ export function resolveWidths(config: ModelConfig, widths?: number | Widths): Wi
   }
   list.forEach((w, l) => {
     const allowed = config.granularities.filter((m) => m <= stored[l]);
-    if (!allowed.includes(w)) {
+    if (w !== SKIP && !allowed.includes(w)) {
       throw new ConfigError(
-        `widths[${l}] = ${JSON.stringify(w)} is out of range; layer ${l} allows [${allowed.join(', ')}]`,
+        `widths[${l}] = ${JSON.stringify(w)} is out of range; layer ${l} allows [${allowed.join(', ')}], or ${SKIP} to skip the layer`,
       );
     }
   });
+  if (list.every((w) => w === SKIP)) {
+    throw new ConfigError(
+      `widths skip every layer (${JSON.stringify(list)}); keep at least one layer with a granularity [${config.granularities.join(', ')}]`,
+    );
+  }
   return list;
+}
+
+/** Indices of the layers a widths list keeps (width > 0). */
+export function keptLayers(widths: Widths): number[] {
+  return widths.flatMap((w, l) => (w === SKIP ? [] : [l]));
 }
 
 /** Number of patches (tokens before the class token) of a MatViT. */

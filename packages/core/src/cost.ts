@@ -1,15 +1,16 @@
-import { numPatches, resolveWidths, type ModelConfig, type Widths } from './config';
+import { numPatches, resolveWidths, SKIP, type ModelConfig, type Widths } from './config';
 
 /**
  * Exact number of weights a submodel uses (what `extract` at these widths stores): shared
- * embeddings, attention and norms, plus 2·m·C + m + C per FFN of width m.
+ * embeddings, attention and norms, plus 2·m·C + m + C per FFN of width m. A skipped layer
+ * (width 0) stores nothing.
  */
 export function paramCount(config: ModelConfig, widths?: number | Widths): number {
   const w = resolveWidths(config, widths);
   const C = config.dModel;
   const perLayerShared = 2 * 2 * C + (3 * C * C + 3 * C) + (C * C + C); // 2 norms, qkv, out
-  const ffn = w.reduce((n, m) => n + 2 * m * C + m + C, 0);
-  const trunk = config.nLayers * perLayerShared + ffn + 2 * C; // + final norm
+  const block = (m: number) => (m === SKIP ? 0 : perLayerShared + 2 * m * C + m + C);
+  const trunk = w.reduce((n, m) => n + block(m), 0) + 2 * C; // + final norm
   if (config.arch === 'matlm') return config.vocabSize * C + config.maxSeqLen * C + trunk;
   const patchDim = config.patchSize * config.patchSize * config.channels;
   const embed = patchDim * C + C + C + (numPatches(config) + 1) * C; // patch proj, cls, positions
@@ -21,6 +22,7 @@ export function paramCount(config: ModelConfig, widths?: number | Widths): numbe
  * counting matrix multiplies only (2 FLOPs per multiply-add; norms and activations excluded).
  */
 function blockFlops(C: number, m: number, context: number): number {
+  if (m === SKIP) return 0; // a skipped layer is the identity
   return 2 * (3 * C * C) + 2 * (C * C) + 2 * 2 * C * context + 2 * 2 * C * m;
 }
 

@@ -1,32 +1,48 @@
 import * as tf from '@tensorflow/tfjs';
-import type { Widths } from './config';
+import { keptLayers, type ModelConfig, type Widths } from './config';
 import { MatLM } from './models/matlm';
 import { MatViT } from './models/matvit';
 import type { Params } from './weights';
 
-const FFN_WEIGHT = /^blocks\.(\d+)\.ffn\.(fc1\.weight|fc1\.bias|fc2\.weight)$/;
+const BLOCK_WEIGHT = /^blocks\.(\d+)\.(.+)$/;
+const FFN_WEIGHT = /^ffn\.(fc1\.weight|fc1\.bias|fc2\.weight)$/;
 
 /**
  * A standalone dense model holding only the weights the given widths use: each layer's FFN
- * keeps its first m_l hidden neurons. Its forward equals the nested forward at those widths,
- * and it shares no tensor with the parent (disposing either leaves the other intact).
+ * keeps its first m_l hidden neurons, and a layer at width 0 is dropped altogether (the kept
+ * blocks are renumbered 0..n-1; `config.sourceLayers` records where each came from). Its
+ * forward equals the nested forward at those widths, and it shares no tensor with the parent
+ * (disposing either leaves the other intact).
  */
 export function extract<M extends MatLM | MatViT>(model: M, widths?: number | Widths): M {
   const w = model.resolveWidths(widths);
+  const kept = keptLayers(w);
+  const newIndex = new Map(kept.map((src, dst) => [src, dst]));
   const params: Params = {};
   for (const [name, value] of Object.entries(model.params)) {
+    const b = BLOCK_WEIGHT.exec(name);
+    if (b && !newIndex.has(Number(b[1]))) continue; // a skipped layer's weights
     const sliced = tf.tidy(() => {
-      const m = FFN_WEIGHT.exec(name);
-      if (!m) return value.clone();
-      const width = w[Number(m[1])];
+      if (!b || !FFN_WEIGHT.test(b[2])) return value.clone();
+      const width = w[Number(b[1])];
       return value.rank === 1
-        ? value.slice(0, width)
-        : value.slice([0, 0], [width, value.shape[1] as number]);
+        ? value.slice(0, width) // fc1.bias [m]
+        : value.slice([0, 0], [width, value.shape[1] as number]); // fc1/fc2 [m, C]
     });
-    params[name] = tf.variable(sliced, true);
+    const newName = b ? `blocks.${newIndex.get(Number(b[1]))}.${b[2]}` : name;
+    params[newName] = tf.variable(sliced, true);
     sliced.dispose();
   }
-  const config = { ...model.config, layerDFF: [...w] };
+  const config: ModelConfig = {
+    ...model.config,
+    nLayers: kept.length,
+    layerDFF: kept.map((l) => w[l]),
+  };
+  if (kept.length < w.length || model.config.sourceLayers) {
+    // Compose with an earlier extraction so indices always name the original model's layers.
+    const parentSource = model.config.sourceLayers;
+    config.sourceLayers = kept.map((l) => (parentSource ? parentSource[l] : l));
+  }
   return (
     model instanceof MatLM
       ? new MatLM(config as MatLM['config'], params)

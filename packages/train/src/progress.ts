@@ -38,6 +38,8 @@ export class ProgressReporter implements TrainReporter {
   constructor(
     private readonly out: NodeJS.WriteStream = process.stderr,
     private readonly logEvery = 25,
+    /** Print the evaluation at the last step too (off when the caller prints its own report). */
+    private readonly printFinalEval = true,
   ) {
     this.tty = Boolean(out.isTTY);
   }
@@ -69,7 +71,8 @@ export class ProgressReporter implements TrainReporter {
     }
   }
 
-  onEval(e: EvalResult): void {
+  onEval(e: EvalResult, t: Trainer): void {
+    if (!this.printFinalEval && e.step === t.options.steps) return;
     this.bar?.stop();
     this.out.write(`\nheld-out evaluation at step ${e.step}:\n${formatEvalTable(e)}\n\n`);
     if (this.bar) this.bar.start(this.bar.getTotal(), e.step);

@@ -1,26 +1,33 @@
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError } from '../errors';
-import type { MatLMConfig, Widths } from '../config';
+import { SKIP, type MatLMConfig, type Widths } from '../config';
 import type { LayerKV } from '../layers/attention';
 import { matMul, matMulT } from '../layers/matmul';
 import { crossEntropy, NestedModel } from './nested-model';
 
-/** Keys and values of every layer for the positions decoded so far. */
+/**
+ * Keys and values of every layer for the positions decoded so far. A cache belongs to the
+ * widths that built it: a skipped layer (width 0) holds no positions.
+ */
 export type KVCache = {
   layers: LayerKV[];
 };
 
-/** Number of positions a cache holds. */
+/** Number of positions a cache holds (skipped layers hold none, so: the longest layer). */
 export function cacheLength(cache?: KVCache): number {
-  return cache ? cache.layers[0].k.shape[2] : 0;
+  return cache ? Math.max(...cache.layers.map(({ k }) => k.shape[2])) : 0;
 }
 
 /** Keeps the first n positions of a cache (rolls back rejected speculative tokens). */
 export function truncateCache(cache: KVCache, n: number): KVCache {
   return tf.tidy(() => ({
     layers: cache.layers.map(({ k, v }) => {
-      const [B, H, , hd] = k.shape;
-      return { k: k.slice([0, 0, 0, 0], [B, H, n, hd]), v: v.slice([0, 0, 0, 0], [B, H, n, hd]) };
+      const [B, H, S, hd] = k.shape;
+      const keep = Math.min(n, S); // a skipped layer's empty entry stays empty
+      return {
+        k: k.slice([0, 0, 0, 0], [B, H, keep, hd]),
+        v: v.slice([0, 0, 0, 0], [B, H, keep, hd]),
+      };
     }),
   }));
 }
@@ -75,6 +82,7 @@ export class MatLM extends NestedModel<MatLMConfig> {
         `cache batch ${cache.layers[0].k.shape[0]} does not match tokens batch ${B}`,
       );
     }
+    if (cache) checkCacheWidths(cache, w, past);
     return tf.tidy(() => {
       const tokEmb = this.params['tok_emb']; // [V, C]
       const C = this.config.dModel;
@@ -102,4 +110,21 @@ export class MatLM extends NestedModel<MatLMConfig> {
       return crossEntropy(logits.reshape([B * T, V]), targets.reshape([B * T]));
     });
   }
+}
+
+/** A cache must come from the same skipped layers: a kept layer needs every past position. */
+function checkCacheWidths(cache: KVCache, widths: Widths, past: number): void {
+  if (cache.layers.length !== widths.length) {
+    throw new ConfigError(
+      `cache holds ${cache.layers.length} layers, the model has ${widths.length}`,
+    );
+  }
+  widths.forEach((m, l) => {
+    const held = cache.layers[l].k.shape[2];
+    if (m !== SKIP && held !== past) {
+      throw new ConfigError(
+        `cache layer ${l} holds ${held} positions, expected ${past}: the cache was built at widths that skip other layers (caches are per-widths)`,
+      );
+    }
+  });
 }

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { resolveWidths, validateConfig, type ModelConfig, type Widths } from '../config';
+import { resolveWidths, SKIP, validateConfig, type ModelConfig, type Widths } from '../config';
 import { block } from '../layers/block';
 import type { LayerKV } from '../layers/attention';
 import { layerNorm } from '../layers/layer-norm';
@@ -32,7 +32,11 @@ export abstract class NestedModel<C extends ModelConfig = ModelConfig> {
     return resolveWidths(this.config, widths);
   }
 
-  /** Runs every block at its width, then the final norm. */
+  /**
+   * Runs every block at its width, then the final norm. A layer at width 0 (`SKIP`) is the
+   * identity: x passes through, and its cache entry holds no positions ([B, H, 0, hd]) so the
+   * layer list stays aligned with the model's layers.
+   */
   protected trunk(
     x: tf.Tensor3D, // [B, T, C]
     widths: Widths,
@@ -41,7 +45,15 @@ export abstract class NestedModel<C extends ModelConfig = ModelConfig> {
   ): { h: tf.Tensor3D; kv: LayerKV[] } {
     return tf.tidy(() => {
       const kv: LayerKV[] = [];
+      const [B] = x.shape;
+      const H = this.config.nHeads;
+      const hd = this.config.dModel / H;
       for (let l = 0; l < this.config.nLayers; l++) {
+        if (widths[l] === SKIP) {
+          const empty = tf.zeros([B, H, 0, hd]) as tf.Tensor4D; // [B, H, 0, hd]
+          kv.push({ k: empty, v: empty.clone() });
+          continue;
+        }
         const out = block(x, this.params, l, {
           nHeads: this.config.nHeads,
           normEps: this.config.normEps,

@@ -1,0 +1,136 @@
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const run = promisify(execFile);
+const cli = join(import.meta.dirname, 'cli.ts');
+
+/** Runs the CLI from source (tsx), returning exit code and output; never throws. */
+async function lmTrainer(
+  ...args: string[]
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(
+      'npx',
+      ['tsx', '--conditions=@matformer/source', cli, ...args],
+      { env: { ...process.env, MATFORMER_BACKEND: 'wasm' }, timeout: 120_000 },
+    );
+    return { code: 0, stdout, stderr };
+  } catch (e) {
+    const err = e as { code: number; stdout: string; stderr: string };
+    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
+  }
+}
+
+describe('lm-trainer CLI', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'lm-trainer-'));
+  });
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+
+  it('trains, reports every granularity against the unigram floor, and samples', async () => {
+    const r = await lmTrainer(
+      'train',
+      '--preset',
+      'tiny',
+      '--steps',
+      '30',
+      '--run',
+      join(dir, 'run'),
+      '--eval-every',
+      '0',
+    );
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/submodel\s+params\s+val loss\s+bits\/byte/);
+    for (const m of [8, 16, 32, 64])
+      expect(r.stdout).toMatch(
+        new RegExp(`^\\s+${m}\\s+[\\d,]+\\s+\\d\\.\\d{3}\\s+\\d\\.\\d{3}$`, 'm'),
+      );
+    expect(r.stdout).toMatch(/unigram baseline: \d\.\d{3} bits\/byte/);
+    expect(r.stdout).toMatch(/--- sample, width 8 .*---\n/);
+    expect(r.stdout).toMatch(/--- sample, width 64 .*---\n/);
+    expect(r.stderr).toMatch(/step 30\/30/);
+    for (const f of ['config.json', 'metrics.jsonl', 'checkpoint.safetensors', 'model.safetensors'])
+      expect(existsSync(join(dir, 'run', f)), f).toBe(true);
+  });
+
+  it("refuses to overwrite a run, resumes it, evaluates Mix'n'Match widths and generates speculatively", async () => {
+    const runDir = join(dir, 'run');
+    const again = await lmTrainer('train', '--preset', 'tiny', '--steps', '30', '--run', runDir);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/already holds a run; continue it with "lm-trainer resume/);
+
+    const resumed = await lmTrainer('resume', '--run', runDir, '--steps', '40', '--no-sample');
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stderr).toMatch(/resuming .* at step 30 of 40/);
+    const steps = (await readFile(join(runDir, 'metrics.jsonl'), 'utf8'))
+      .split('\n')
+      .filter((l) => l.includes('"type":"step"'));
+    expect(steps).toHaveLength(40);
+
+    const ev = await lmTrainer('eval', '--run', runDir, '--widths', '8,64', '--widths', '16');
+    expect(ev.code, ev.stderr).toBe(0);
+    expect(ev.stdout).toMatch(/^\s+8,64\s/m);
+
+    const gen = await lmTrainer(
+      'generate',
+      '--run',
+      runDir,
+      '--prompt',
+      'the ',
+      '--max-tokens',
+      '8',
+      '--speculative',
+      '--temperature',
+      '0',
+    );
+    expect(gen.code, gen.stderr).toBe(0);
+    expect(gen.stdout).toMatch(/acceptance \d+\.\d%, \d+\.\d\d tokens per verifier call/);
+  });
+
+  it("exports a Mix'n'Match submodel to ONNX whose greedy output equals the tfjs one", async () => {
+    const runDir = join(dir, 'run');
+    const onnx = join(dir, 'sub.onnx');
+    const ex = await lmTrainer('export', '--run', runDir, '--widths', '8,64', '--out', onnx);
+    expect(ex.code, ex.stderr).toBe(0);
+    expect(ex.stdout).toMatch(/wrote .*sub\.onnx: .* opset 17\nwidths \[8, 64\]/);
+    const args = [
+      'generate',
+      '--run',
+      runDir,
+      '--widths',
+      '8,64',
+      '--prompt',
+      'the ',
+      '--max-tokens',
+      '10',
+      '--temperature',
+      '0',
+    ];
+    const [viaTfjs, viaOrt] = await Promise.all([
+      lmTrainer(...args),
+      lmTrainer(...args, '--onnx', onnx),
+    ]);
+    expect(viaOrt.code, viaOrt.stderr).toBe(0);
+    const text = (out: string) => out.split('\n\n[')[0];
+    expect(text(viaOrt.stdout)).toBe(text(viaTfjs.stdout));
+    expect(viaOrt.stdout).toMatch(/\[onnxruntime/);
+  });
+
+  it('names the bad flag and the allowed values', async () => {
+    const a = await lmTrainer('train', '--steps', 'many', '--run', join(dir, 'x'));
+    expect(a.code).toBe(1);
+    expect(a.stderr).toMatch(/--steps must be an integer ≥ 1, got "many"/);
+    const b = await lmTrainer('train', '--preset', 'huge', '--run', join(dir, 'y'));
+    expect(b.stderr).toMatch(/unknown preset "huge"; allowed: tiny, small, base/);
+    const c = await lmTrainer('generate', '--run', join(dir, 'run'), '--widths', '12');
+    expect(c.stderr).toMatch(/widths\[0\] = 12 is out of range; layer 0 allows \[8, 16, 32, 64\]/);
+    const d = await lmTrainer('eval', '--run', join(dir, 'nothing-here'));
+    expect(d.stderr).toMatch(/is not a run directory/);
+  });
+});

@@ -1,0 +1,60 @@
+import type { Command } from 'commander';
+import { InvalidArgumentError } from 'commander';
+import { flopsPerToken, loadModel, paramCount, type AnyModel } from '@matformer/core';
+import { exportOnnx, supportedOpsets, type Opset } from '@matformer/core/onnx';
+import { widthsArg } from '../options';
+import { defaultRunDir, setupBackend } from '../run-setup';
+import { loadRunModel } from '../load-run';
+
+function opsetArg(v: string): Opset {
+  const n = Number(v) as Opset;
+  if (!supportedOpsets.includes(n)) {
+    throw new InvalidArgumentError(
+      `--opset must be one of ${supportedOpsets.join(', ')}, got "${v}"`,
+    );
+  }
+  return n;
+}
+
+const mb = (bytes: number) => `${(bytes / 2 ** 20).toFixed(2)} MiB`;
+const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+
+/** `lm-trainer export`: a trained model (or a Mix'n'Match submodel of it) as an .onnx file. */
+export function registerExport(program: Command): void {
+  program
+    .command('export')
+    .description(
+      'extract a submodel at the given FFN widths and write it as ONNX (served by onnxruntime: @matformer/core/onnx)',
+    )
+    .option('--run <dir>', 'run directory holding the trained model', defaultRunDir)
+    .option('--checkpoint <file>', 'a model .safetensors file instead of a run directory')
+    .option(
+      '--widths <widths>',
+      'one width for every layer, or comma-separated per-layer widths (default: the full model)',
+      widthsArg,
+    )
+    .option('--out <file>', 'the .onnx file to write', 'model.onnx')
+    .option('--opset <n>', `ONNX opset: ${supportedOpsets.join(' or ')}`, opsetArg, 17)
+    .option('--backend <name>', 'tfjs backend used to read the weights: tensorflow, wasm or cpu')
+    .action(async (o) => {
+      await setupBackend(o.backend, true);
+      // A checkpoint file may hold a MatViT too; a run directory always holds a MatLM.
+      const model: AnyModel = o.checkpoint ? await loadModel(o.checkpoint) : await loadRunModel(o);
+      try {
+        const info = await exportOnnx(model, o.out, { widths: o.widths, opset: o.opset });
+        const full = model.config;
+        const lines = [
+          `wrote ${o.out}: ${mb(info.bytes)}, opset ${info.opset}`,
+          `widths [${info.widths.join(', ')}]`,
+          `params ${info.params.toLocaleString('en-US')} (${pct(paramCount(full, info.widths) / paramCount(full))} of the full model's ${paramCount(full).toLocaleString('en-US')})`,
+        ];
+        if (full.arch === 'matlm') {
+          const ratio = flopsPerToken(full, info.widths) / flopsPerToken(full);
+          lines.push(`FLOPs/token ${pct(ratio)} of the full model (at context ${full.maxSeqLen})`);
+        }
+        process.stdout.write(`${lines.join('\n')}\n`);
+      } finally {
+        model.dispose();
+      }
+    });
+}

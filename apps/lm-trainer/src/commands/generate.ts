@@ -1,0 +1,86 @@
+import type { Command } from 'commander';
+import { TfjsLMEngine, type LMEngine } from '@matformer/core';
+import { generate, speculativeGenerate } from '@matformer/speculative';
+import { decodeBytes, encodeBytes } from '@matformer/train';
+import { float, int, widthsArg } from '../options';
+import { defaultRunDir, setupBackend } from '../run-setup';
+import { loadRunModel } from '../load-run';
+import { DEFAULT_PROMPT } from './train';
+
+export function registerGenerate(program: Command): void {
+  program
+    .command('generate')
+    .description(
+      'continue a prompt with a trained model at any widths, plainly or with speculative decoding (a smaller submodel drafts)',
+    )
+    .option('--run <dir>', 'run directory', defaultRunDir)
+    .option('--checkpoint <file>', 'a .safetensors model instead of a run directory')
+    .option(
+      '--widths <w>',
+      'verifier / model widths: one width or comma-separated per-layer widths (default: full)',
+      widthsArg,
+    )
+    .option('--prompt <text>', 'text to continue', DEFAULT_PROMPT)
+    .option('--max-tokens <n>', 'new tokens (bytes) at most', int('--max-tokens'), 200)
+    .option('--temperature <t>', '0 = greedy', float('--temperature', 0, 10), 0.8)
+    .option('--top-k <k>', 'sample among the k most likely tokens', int('--top-k'))
+    .option('--top-p <p>', 'nucleus sampling mass', float('--top-p', 0, 1))
+    .option('--seed <n>', 'sampling seed', int('--seed', 0), 0)
+    .option('--speculative', 'speculative decoding: --draft-widths drafts, the model verifies')
+    .option(
+      '--draft-widths <w>',
+      'draft submodel widths (default: the smallest granularity)',
+      widthsArg,
+    )
+    .option('--k <n>', 'initial draft length', int('--k'), 4)
+    .option('--no-adaptive', 'keep the draft length fixed')
+    .option(
+      '--onnx <file>',
+      'run the model (the verifier, with --speculative) from an exported .onnx file on onnxruntime-node',
+    )
+    .option('--draft-onnx <file>', 'with --speculative: run the draft from an exported .onnx file')
+    .option('--backend <name>', 'tfjs backend: tensorflow, wasm or cpu')
+    .action(async (o) => {
+      await setupBackend(o.backend);
+      const model = await loadRunModel(o);
+      const prompt = Array.from(encodeBytes(o.prompt));
+      const verifier = o.onnx ? await onnxEngine(o.onnx) : new TfjsLMEngine(model, o.widths);
+      const sampling = {
+        maxNewTokens: o.maxTokens,
+        temperature: o.temperature,
+        topK: o.topK,
+        topP: o.topP,
+        seed: o.seed,
+      };
+      process.stdout.write(o.prompt);
+      if (!o.speculative) {
+        const { tokens, stats } = await generate(verifier, prompt, sampling);
+        process.stdout.write(
+          `${decodeBytes(tokens)}\n\n[${verifier.name}] ${stats.newTokens} tokens in ${stats.ms.toFixed(0)} ms (${stats.tokensPerSecond.toFixed(1)} tokens/s)\n`,
+        );
+      } else {
+        const draft = o.draftOnnx
+          ? await onnxEngine(o.draftOnnx)
+          : new TfjsLMEngine(model, o.draftWidths ?? model.config.granularities[0]);
+        const { tokens, stats } = await speculativeGenerate(draft, verifier, prompt, {
+          ...sampling,
+          k: o.k,
+          adaptive: o.adaptive,
+        });
+        process.stdout.write(`${decodeBytes(tokens)}\n\n`);
+        process.stdout.write(
+          `[draft ${draft.name} → verifier ${verifier.name}] ${tokens.length} tokens in ${stats.ms.toFixed(0)} ms (${stats.tokensPerSecond.toFixed(1)} tokens/s)\n`,
+        );
+        process.stdout.write(
+          `acceptance ${(100 * stats.acceptanceRate).toFixed(1)}%, ${stats.tokensPerVerifierCall.toFixed(2)} tokens per verifier call, ${stats.verifierCalls} verifier calls, ${stats.draftCalls} draft calls\n`,
+        );
+      }
+      model.dispose();
+    });
+}
+
+/** onnxruntime is optional: loaded only when asked for. */
+async function onnxEngine(file: string): Promise<LMEngine> {
+  const { OnnxLMEngine } = await import('@matformer/core/onnx');
+  return OnnxLMEngine.load(file);
+}

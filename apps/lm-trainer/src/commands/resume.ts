@@ -1,0 +1,47 @@
+import type { Command } from 'commander';
+import { ProgressReporter, readRunConfig, Trainer } from '@matformer/train';
+import type { MatLM } from '@matformer/core';
+import { int } from '../options';
+import {
+  defaultRunDir,
+  loadCorpus,
+  makeTask,
+  setupBackend,
+  unigramBitsPerByte,
+  type DataSpec,
+} from '../run-setup';
+import { finishRun } from './train';
+
+export function registerResume(program: Command): void {
+  program
+    .command('resume')
+    .description(
+      'continue a run from its last checkpoint (same data order: the result equals an uninterrupted run)',
+    )
+    .option('--run <dir>', 'run directory', defaultRunDir)
+    .option('--steps <n>', 'extend the run to this many total steps', int('--steps'))
+    .option('--backend <name>', 'tfjs backend: tensorflow, wasm or cpu')
+    .option('--no-sample', 'skip the generated samples at the end')
+    .action(async (o) => {
+      await setupBackend(o.backend);
+      const { dataSpec } = await readRunConfig<{ dataSpec: DataSpec }>(o.run);
+      const corpus = await loadCorpus(dataSpec);
+      const trainer = await Trainer.resume(
+        o.run,
+        (model) => makeTask(model as MatLM, corpus, dataSpec),
+        { reporter: new ProgressReporter(process.stderr, 25, false), steps: o.steps },
+      );
+      process.stderr.write(
+        `resuming ${o.run} at step ${trainer.step} of ${trainer.options.steps}\n`,
+      );
+      await finishRun(
+        trainer,
+        trainer.task.model as MatLM,
+        unigramBitsPerByte(corpus),
+        o.run,
+        o.sample,
+      );
+      trainer.task.dispose();
+      trainer.task.model.dispose();
+    });
+}

@@ -1,0 +1,158 @@
+import { existsSync } from 'node:fs';
+import type { Command } from 'commander';
+import { MatLM, saveModel } from '@matformer/core';
+import {
+  defaultTrainOptions,
+  ProgressReporter,
+  runPath,
+  Trainer,
+  MOBY_DICK,
+} from '@matformer/train';
+import { float, granularitiesArg, int } from '../options';
+import { printSamples, formatReport } from '../report';
+import {
+  defaultRunDir,
+  loadCorpus,
+  makeTask,
+  modelConfig,
+  setupBackend,
+  unigramBitsPerByte,
+  type DataSpec,
+} from '../run-setup';
+
+export const DEFAULT_PROMPT = 'Call me Ishmael. ';
+
+export function registerTrain(program: Command): void {
+  program
+    .command('train')
+    .description(
+      'train a MatLM jointly at every granularity (defaults: small preset on Moby Dick, a few minutes on 2 cores)',
+    )
+    .option('--run <dir>', 'run directory (config, metrics.jsonl, checkpoints)', defaultRunDir)
+    .option('--preset <name>', 'model preset: tiny, small, base', 'small')
+    .option(
+      '--data <source>',
+      `"${MOBY_DICK}" (shipped), a .txt file, or a folder of .txt/.md`,
+      MOBY_DICK,
+    )
+    .option(
+      '--val-fraction <f>',
+      'held-out tail of the text',
+      float('--val-fraction', 0.001, 0.5),
+      0.05,
+    )
+    .option('--steps <n>', 'optimizer steps', int('--steps'), 400)
+    .option('--batch-size <n>', 'sequences per step', int('--batch-size'), 8)
+    .option(
+      '--seq-len <n>',
+      "tokens (bytes) per sequence (default: the preset's maxSeqLen)",
+      int('--seq-len'),
+    )
+    .option('--lr <x>', 'peak learning rate', float('--lr', 1e-6, 1), defaultTrainOptions.lr)
+    .option('--warmup <n>', 'warmup steps', int('--warmup', 0), defaultTrainOptions.warmupSteps)
+    .option(
+      '--weight-decay <x>',
+      'AdamW weight decay',
+      float('--weight-decay', 0, 1),
+      defaultTrainOptions.weightDecay,
+    )
+    .option(
+      '--grad-clip <x>',
+      'global gradient-norm clip (0 = off)',
+      float('--grad-clip', 0),
+      defaultTrainOptions.gradClip,
+    )
+    .option(
+      '--granularities <all|k>',
+      'train all granularities per step (paper) or k sampled ones',
+      granularitiesArg,
+      'all',
+    )
+    .option(
+      '--baseline <width>',
+      'train a plain (non-nested) model with every FFN at this width instead',
+      int('--baseline'),
+    )
+    .option(
+      '--eval-every <n>',
+      'evaluate every n steps (0 = only at the end)',
+      int('--eval-every', 0),
+      100,
+    )
+    .option('--eval-windows <n>', 'held-out windows per evaluation', int('--eval-windows'), 64)
+    .option(
+      '--checkpoint-every <n>',
+      'save a resumable checkpoint every n steps',
+      int('--checkpoint-every', 0),
+      100,
+    )
+    .option('--seed <n>', 'seed for init, data order and granularity sampling', int('--seed', 0), 0)
+    .option(
+      '--backend <name>',
+      'tfjs backend: tensorflow, wasm or cpu (default: fastest available)',
+    )
+    .option('--force', 'overwrite an existing run directory')
+    .option('--no-sample', 'skip the generated samples at the end')
+    .action(async (o) => {
+      if (existsSync(runPath(o.run, 'checkpoint')) && !o.force) {
+        throw new Error(
+          `${o.run} already holds a run; continue it with "lm-trainer resume --run ${o.run}" or pass --force to start over`,
+        );
+      }
+      const backend = await setupBackend(o.backend);
+      const config = modelConfig(o.preset, o.baseline);
+      const spec: DataSpec = {
+        source: o.data,
+        valFraction: o.valFraction,
+        batchSize: o.batchSize,
+        seqLen: o.seqLen ?? config.maxSeqLen,
+        evalWindows: o.evalWindows,
+      };
+      const corpus = await loadCorpus(spec);
+      const model = MatLM.create(config, o.seed);
+      const task = makeTask(model, corpus, spec);
+      process.stderr.write(
+        `training ${o.baseline ? `baseline (width ${o.baseline})` : 'MatLM'} "${o.preset}" (${model.storedParamCount.toLocaleString('en-US')} params, granularities ${config.granularities.join('/')}) on ${corpus.name}: ${corpus.train.length.toLocaleString('en-US')} training bytes, ${corpus.val.length.toLocaleString('en-US')} held out\n`,
+      );
+      const trainer = new Trainer(
+        task,
+        {
+          steps: o.steps,
+          lr: o.lr,
+          warmupSteps: o.warmup,
+          weightDecay: o.weightDecay,
+          gradClip: o.gradClip,
+          granularities: o.granularities,
+          evalEvery: o.evalEvery,
+          checkpointEvery: o.checkpointEvery,
+          seed: o.seed,
+        },
+        {
+          runDir: o.run,
+          reporter: new ProgressReporter(process.stderr, 25, false),
+          meta: { backend, dataSpec: spec },
+        },
+      );
+      await finishRun(trainer, model, unigramBitsPerByte(corpus), o.run, o.sample);
+      task.dispose();
+    });
+}
+
+/** Runs to the end, saves the weights-only model, prints the table and samples. */
+export async function finishRun(
+  trainer: Trainer,
+  model: MatLM,
+  unigramBits: number,
+  runDir: string,
+  sample: boolean,
+): Promise<void> {
+  const t0 = performance.now();
+  const result = await trainer.run();
+  await saveModel(runPath(runDir, 'model'), model);
+  process.stdout.write(
+    `\ntrained ${trainer.step} steps in ${((performance.now() - t0) / 1000).toFixed(0)} s; weights in ${runPath(runDir, 'model')}\n\n`,
+  );
+  process.stdout.write(formatReport(result, unigramBits) + '\n');
+  if (sample) await printSamples(model, DEFAULT_PROMPT);
+  trainer.dispose();
+}

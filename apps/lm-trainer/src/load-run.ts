@@ -1,0 +1,20 @@
+import { existsSync } from 'node:fs';
+import { loadModel, ConfigError, MatLM } from '@matformer/core';
+import { runPath } from '@matformer/train';
+
+/** The trained model of a run directory (its weights-only file, else its last checkpoint), or a checkpoint file. */
+export async function loadRunModel(o: { run?: string; checkpoint?: string }): Promise<MatLM> {
+  const path =
+    o.checkpoint ??
+    [runPath(o.run!, 'model'), runPath(o.run!, 'checkpoint')].find((p) => existsSync(p));
+  if (!path)
+    throw new ConfigError(
+      `${o.run} holds no trained model yet: run "lm-trainer train --run ${o.run}" first`,
+    );
+  const model = await loadModel(path);
+  if (!(model instanceof MatLM)) {
+    model.dispose();
+    throw new ConfigError(`${path} holds a ${model.config.arch}, not a MatLM`);
+  }
+  return model;
+}

@@ -1,0 +1,124 @@
+import { storedWidths, type Widths } from '../config';
+import { ConfigError } from '../errors';
+import { extract } from '../extract';
+import { writeFileAtomic } from '../io/atomic-write';
+import type { MatLM } from '../models/matlm';
+import type { MatViT } from '../models/matvit';
+import { GraphBuilder } from './graph';
+import { buildLMGraph } from './lm-graph';
+import { ONNX_FORMAT, ONNX_FORMAT_VERSION, metadataKeys } from './metadata';
+import { ModelProto, type ModelMsg } from './schema';
+import { buildViTGraph } from './vit-graph';
+
+/** Opsets the exporter writes: 17 (default, widest runtime support) or 20 (native tanh Gelu). */
+export const supportedOpsets = [17, 20] as const;
+export type Opset = (typeof supportedOpsets)[number];
+
+/** IR version that goes with each opset (the ONNX versioning table). */
+const irVersionFor: Record<Opset, number> = { 17: 8, 20: 9 };
+
+/** Protobuf messages cannot exceed 2 GiB; larger models would need ONNX external data. */
+const MAX_PROTO_BYTES = 2 ** 31 - 1;
+
+export interface OnnxExportOptions {
+  /**
+   * Per-layer FFN widths to extract before export (a number = every layer; 0 skips a layer);
+   * default: the widths the model stores (the full model, or what an earlier `extract` kept).
+   */
+  widths?: number | Widths;
+  /** ONNX opset: 17 (default) or 20. See README-onnx.md. */
+  opset?: Opset;
+}
+
+export interface OnnxExportInfo {
+  /** Size of the .onnx file in bytes. */
+  bytes: number;
+  /** Weights stored in the file (elements), as `paramCount` counts them. */
+  params: number;
+  /** FFN width of each layer of the source model (0 = skipped: not in the exported graph). */
+  widths: Widths;
+  opset: Opset;
+}
+
+/** The ONNX ModelProto bytes of a MatLM or MatViT (extracted at `widths` first if given). */
+export function toOnnx(
+  model: MatLM | MatViT,
+  opts: OnnxExportOptions = {},
+): { bytes: Uint8Array; info: OnnxExportInfo } {
+  const opset = opts.opset ?? 17;
+  if (!supportedOpsets.includes(opset)) {
+    throw new ConfigError(
+      `opset must be one of ${supportedOpsets.join(', ')}, got ${JSON.stringify(opts.opset)}`,
+    );
+  }
+  const stored = storedWidths(model.config);
+  const widths = model.resolveWidths(opts.widths); // ConfigError when they do not fit the model
+  const sameAsStored = widths.every((m, l) => m === stored[l]);
+  const dense = sameAsStored ? model : extract(model, widths);
+  try {
+    const bytes = encode(dense, opset);
+    return { bytes, info: { bytes: bytes.length, params: dense.storedParamCount, widths, opset } };
+  } finally {
+    if (dense !== model) dense.dispose();
+  }
+}
+
+/**
+ * Writes a MatLM or MatViT as an .onnx file (atomically: the old file or the complete new one).
+ * Throws ConfigError if `widths` do not fit the model.
+ */
+export async function exportOnnx(
+  model: MatLM | MatViT,
+  path: string,
+  opts: OnnxExportOptions = {},
+): Promise<OnnxExportInfo> {
+  const { bytes, info } = toOnnx(model, opts);
+  await writeFileAtomic(path, bytes);
+  return info;
+}
+
+function encode(model: MatLM | MatViT, opset: Opset): Uint8Array {
+  const weightBytes = model.storedParamCount * 4;
+  if (weightBytes > MAX_PROTO_BYTES) {
+    throw new ConfigError(
+      `model weights take ${weightBytes} bytes; a single .onnx file holds at most 2 GiB (external data is not supported)`,
+    );
+  }
+  const g = new GraphBuilder(opset);
+  const added = new Set<string>();
+  const w = (name: string): string => {
+    if (!added.has(name)) {
+      const t = model.params[name];
+      if (!t) throw new Error(`internal: the graph uses a weight the model lacks: ${name}`);
+      g.weight(name, t.dataSync() as Float32Array, t.shape);
+      added.add(name);
+    }
+    return name;
+  };
+  const config = model.config;
+  if (config.arch === 'matlm') buildLMGraph(g, config, w);
+  else buildViTGraph(g, config, w);
+
+  const msg: ModelMsg = {
+    irVersion: irVersionFor[opset],
+    producerName: '@matformer/core',
+    docString: `MatFormer ${config.arch} exported by @matformer/core; FFN widths [${storedWidths(config).join(', ')}]`,
+    opsetImport: [{ domain: '', version: opset }],
+    metadataProps: [
+      { key: metadataKeys.format, value: ONNX_FORMAT },
+      { key: metadataKeys.version, value: ONNX_FORMAT_VERSION },
+      {
+        key: metadataKeys.config,
+        value: JSON.stringify({ ...config, layerDFF: storedWidths(config) }),
+      },
+    ],
+    graph: {
+      name: `matformer_${config.arch}`,
+      node: g.nodes,
+      initializer: g.initializers,
+      input: g.inputs,
+      output: g.outputs,
+    },
+  };
+  return ModelProto.encode(msg as never).finish();
+}

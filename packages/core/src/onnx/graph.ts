@@ -1,0 +1,139 @@
+import {
+  AttributeType,
+  DataType,
+  type AttributeMsg,
+  type NodeMsg,
+  type TensorMsg,
+  type ValueInfoMsg,
+} from './schema';
+
+/** An attribute value, tagged with its ONNX type (a JS number alone cannot tell int from float). */
+export type Attr = { int: number } | { float: number } | { ints: number[] } | { string: string };
+
+/** A static size or the name of a dynamic axis ("batch", "seq", ...). */
+export type Dim = number | string;
+
+function attribute(name: string, a: Attr): AttributeMsg {
+  if ('int' in a) return { name, type: AttributeType.INT, i: a.int };
+  if ('float' in a) return { name, type: AttributeType.FLOAT, f: a.float };
+  if ('ints' in a) return { name, type: AttributeType.INTS, ints: a.ints };
+  return { name, type: AttributeType.STRING, s: new TextEncoder().encode(a.string) };
+}
+
+function valueInfo(name: string, elemType: number, shape: Dim[]): ValueInfoMsg {
+  const dim = shape.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d }));
+  return { name, type: { tensorType: { elemType, shape: { dim } } } };
+}
+
+const littleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/** Little-endian bytes of a float32 array (the layout TensorProto.raw_data requires); a copy. */
+function f32Bytes(data: Float32Array): Uint8Array {
+  if (littleEndian) return new Uint8Array(data.slice().buffer);
+  const out = new Uint8Array(data.length * 4);
+  const view = new DataView(out.buffer);
+  for (let i = 0; i < data.length; i++) view.setFloat32(i * 4, data[i], true);
+  return out;
+}
+
+/**
+ * Builds an ONNX graph node by node in topological order. Value names are unique and
+ * readable (`blocks.0/attn/MatMul_12`), so a graph viewer shows where each op comes from.
+ */
+export class GraphBuilder {
+  readonly nodes: NodeMsg[] = [];
+  readonly initializers: TensorMsg[] = [];
+  readonly inputs: ValueInfoMsg[] = [];
+  readonly outputs: ValueInfoMsg[] = [];
+  private counter = 0;
+  private prefix = '';
+  private readonly consts = new Map<string, string>();
+
+  constructor(readonly opset: number) {}
+
+  /** Runs `fn` with node names prefixed by `scope` (e.g. "blocks.3/attn"). */
+  scope<T>(scope: string, fn: () => T): T {
+    const saved = this.prefix;
+    this.prefix = saved ? `${saved}/${scope}` : scope;
+    try {
+      return fn();
+    } finally {
+      this.prefix = saved;
+    }
+  }
+
+  /**
+   * Adds one node and returns its outputs' names. `outputs` names them explicitly (graph
+   * outputs such as "logits"); otherwise `count` fresh names are made.
+   */
+  opN(
+    opType: string,
+    inputs: string[],
+    attrs: Record<string, Attr> = {},
+    o: { outputs?: string[]; count?: number } = {},
+  ): string[] {
+    const name = `${this.prefix ? `${this.prefix}/` : ''}${opType}_${this.counter++}`;
+    const output =
+      o.outputs ?? Array.from({ length: o.count ?? 1 }, (_, i) => (i ? `${name}:${i}` : name));
+    this.nodes.push({
+      name,
+      opType,
+      input: inputs,
+      output,
+      attribute: Object.entries(attrs).map(([k, v]) => attribute(k, v)),
+    });
+    return output;
+  }
+
+  /** Adds a single-output node; `output` names it explicitly. */
+  op(opType: string, inputs: string[], attrs: Record<string, Attr> = {}, output?: string): string {
+    return this.opN(opType, inputs, attrs, output ? { outputs: [output] } : {})[0];
+  }
+
+  /** A float32 weight stored in the file under its checkpoint name. */
+  weight(name: string, data: Float32Array, dims: number[]): string {
+    this.initializers.push({ name, dims, dataType: DataType.FLOAT, rawData: f32Bytes(data) });
+    return name;
+  }
+
+  /** A float32 constant (deduplicated by value). `dims` [] makes a scalar. */
+  f32(values: number[], dims: number[] = [values.length]): string {
+    return this.constant('f32', values, dims, () => ({
+      dataType: DataType.FLOAT,
+      rawData: f32Bytes(Float32Array.from(values)),
+    }));
+  }
+
+  /** An int64 constant (shapes, axes, indices; deduplicated by value). `dims` [] makes a scalar. */
+  i64(values: number[], dims: number[] = [values.length]): string {
+    return this.constant('i64', values, dims, () => ({
+      dataType: DataType.INT64,
+      int64Data: values,
+    }));
+  }
+
+  private constant(
+    kind: string,
+    values: number[],
+    dims: number[],
+    make: () => Pick<TensorMsg, 'dataType' | 'rawData' | 'int64Data'>,
+  ): string {
+    const key = `${kind}[${dims.join(',')}]:${values.join(',')}`;
+    let name = this.consts.get(key);
+    if (!name) {
+      name = `const_${kind}_${this.consts.size}`;
+      this.initializers.push({ name, dims, ...make() });
+      this.consts.set(key, name);
+    }
+    return name;
+  }
+
+  input(name: string, elemType: number, shape: Dim[]): string {
+    this.inputs.push(valueInfo(name, elemType, shape));
+    return name;
+  }
+
+  output(name: string, elemType: number, shape: Dim[]): void {
+    this.outputs.push(valueInfo(name, elemType, shape));
+  }
+}

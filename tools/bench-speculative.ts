@@ -1,0 +1,497 @@
+// Speculative decoding with MatFormer drafts: a benchmark, not a test. Prints tables.
+//
+//   npx tsx --conditions=@matformer/source tools/bench-speculative.ts [options]
+//     --steps 200        training steps when no trained model is found (joint and baseline alike)
+//     --batch 4 --seq 64 training batch and window (the decode length stays within --seq)
+//     --prompts 8        held-out Moby Dick prompts, each --prompt-len 16 bytes, --new 48 new tokens
+//     --reps 2           timing repetitions (per prompt and config the fastest is kept)
+//     --engines tfjs,onnx   engines to run (onnx only where @matformer/core/onnx loads)
+//     --ort-threads 1    onnxruntime intra-op threads
+//
+// Model: runs/default/model.safetensors (the lead's `lm-trainer train`) when it exists, else
+// runs/bench-speculative/matformer-*.safetensors, trained here on Moby Dick if absent. The
+// independent draft (a dense model at the smallest width, `baselineConfig`) is trained on the
+// same data with the same steps and cached beside it.
+//
+// For every engine, verifier = the full model, draft = each smaller granularity (extracted to a
+// dense model, as one would deploy it): acceptance, tokens per verifier call, speed-up over plain
+// greedy decoding of the full model on the same engine and prompts in the same run, and
+// Leviathan et al.'s bound from the measured α and cost ratio c. Greedy outputs are checked to be
+// identical to plain decoding.
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { availableParallelism, loadavg } from 'node:os';
+import { parseArgs } from 'node:util';
+import {
+  MatLM,
+  TfjsLMEngine,
+  describeBackend,
+  extract,
+  loadModel,
+  matlmConfig,
+  saveModel,
+  selectBackend,
+  type LMEngine,
+  type MatLMConfig,
+} from '@matformer/core';
+import { Trainer, baselineConfig, lmTask, loadTextCorpus, type TextCorpus } from '@matformer/train';
+import {
+  analyticSpeedup,
+  consistency,
+  expectedTokensPerCall,
+  generate,
+  speculativeGenerate,
+  speculativeGenerateSharedCache,
+  tokenWindows,
+  type SpeculativeResult,
+} from '@matformer/speculative';
+
+const { values: args } = parseArgs({
+  options: {
+    steps: { type: 'string', default: '200' },
+    batch: { type: 'string', default: '4' },
+    seq: { type: 'string', default: '64' },
+    prompts: { type: 'string', default: '8' },
+    'prompt-len': { type: 'string', default: '16' },
+    new: { type: 'string', default: '48' },
+    reps: { type: 'string', default: '2' },
+    engines: { type: 'string', default: 'tfjs,onnx' },
+    'ort-threads': { type: 'string', default: '1' },
+  },
+});
+const steps = Number(args.steps);
+const batchSize = Number(args.batch);
+const seqLen = Number(args.seq);
+const nPrompts = Number(args.prompts);
+const promptLen = Number(args['prompt-len']);
+const newTokens = Number(args.new);
+const reps = Number(args.reps);
+const engineKinds = args.engines!.split(',');
+const ortThreads = Number(args['ort-threads']);
+const outDir = 'runs/bench-speculative';
+const t00 = performance.now();
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const f2 = (x: number) => x.toFixed(2);
+const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+const elapsed = () => `${((performance.now() - t00) / 1000).toFixed(0)} s`;
+
+function table(header: string[], rows: (string | number)[][]): void {
+  const cells = [header, ...rows.map((r) => r.map(String))];
+  const w = header.map((_, i) => Math.max(...cells.map((r) => r[i].length)));
+  for (const [j, r] of cells.entries()) {
+    console.log(r.map((c, i) => (i === 0 ? c.padEnd(w[i]) : c.padStart(w[i]))).join('  '));
+    if (j === 0) console.log(w.map((n) => '-'.repeat(n)).join('  '));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Models: the trained default, or one trained here; and the independent baseline draft.
+
+async function train(config: MatLMConfig, corpus: TextCorpus, label: string): Promise<MatLM> {
+  const model = MatLM.create(config, 0);
+  const task = lmTask(model, corpus, { batchSize, seqLen, evalWindows: 32 });
+  const trainer = new Trainer(task, {
+    steps,
+    lr: 3e-3,
+    warmupSteps: Math.min(30, Math.floor(steps / 10)),
+    evalEvery: 0,
+    checkpointEvery: 0,
+    seed: 0,
+  }, {
+    reporter: {
+      onStep: (m) => {
+        if (m.step % 25 === 0 || m.step === steps)
+          console.log(`  ${label} step ${m.step}/${steps}: loss ${f2(m.loss)} (${(m.ms / 1000).toFixed(1)} s/step) [${elapsed()}]`);
+      },
+    },
+  });
+  const result = await trainer.run();
+  console.log(
+    `  ${label} held-out bits/byte: ${result.rows.map((r) => `${r.name}: ${r.bitsPerToken!.toFixed(3)}`).join(', ')}`,
+  );
+  await trainer.dispose();
+  task.dispose();
+  return model;
+}
+
+async function loadOrTrain(path: string, config: MatLMConfig, corpus: TextCorpus, label: string): Promise<MatLM> {
+  if (existsSync(path)) {
+    console.log(`  ${label}: loaded ${path}`);
+    return (await loadModel(path)) as MatLM;
+  }
+  console.log(`  ${label}: training ${steps} steps (batch ${batchSize} × ${seqLen} bytes) → ${path}`);
+  const model = await train(config, corpus, label);
+  await mkdir(outDir, { recursive: true });
+  await saveModel(path, model, { trained_steps: String(steps), batch: String(batchSize), seq: String(seqLen) });
+  return model;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Engines: verifier = the full model, drafts = extracted submodels.
+
+type Factory = (model: MatLM, width?: number) => Promise<LMEngine<unknown>>;
+
+async function engineFactory(kind: string): Promise<Factory | string> {
+  if (kind === 'tfjs')
+    return async (model, width) =>
+      new TfjsLMEngine(width === undefined ? model : extract(model, width)) as LMEngine<unknown>;
+  if (kind === 'onnx') {
+    try {
+      const onnx = await import('@matformer/core/onnx');
+      return async (model, width) =>
+        (await onnx.OnnxLMEngine.fromBytes(toBytes(onnx, model, width), {
+          intraOpNumThreads: ortThreads,
+        })) as LMEngine<unknown>;
+    } catch (e) {
+      return `onnx engine unavailable: ${(e as Error).message.split('\n')[0]}`;
+    }
+  }
+  return `unknown engine "${kind}" (allowed: tfjs, onnx)`;
+}
+
+function toBytes(onnx: typeof import('@matformer/core/onnx'), model: MatLM, width?: number): Uint8Array {
+  return onnx.toOnnx(model, width === undefined ? {} : { widths: width }).bytes;
+}
+
+/** Median ms of one forward of `T` tokens after a cache of `ctx` positions. */
+async function forwardMs(engine: LMEngine<unknown>, ctx: number, T: number, n: number): Promise<number[]> {
+  const { state } = await engine.forward(Array.from({ length: ctx }, (_, i) => 97 + (i % 26)));
+  const times: number[] = [];
+  for (let i = 0; i < n + 2; i++) {
+    const t0 = performance.now();
+    const out = await engine.forward(Array(T).fill(101), state);
+    if (i >= 2) times.push(performance.now() - t0);
+    engine.release(out.state);
+  }
+  engine.release(state);
+  return times;
+}
+
+/** Accumulates the wall-clock time spent inside an engine's calls (to split a run's time). */
+class Timed<S> implements LMEngine<S> {
+  forwardMs = 0;
+  otherMs = 0;
+  constructor(readonly inner: LMEngine<S>) {}
+  get vocabSize() {
+    return this.inner.vocabSize;
+  }
+  get maxSeqLen() {
+    return this.inner.maxSeqLen;
+  }
+  get name() {
+    return this.inner.name;
+  }
+  async forward(tokens: number[], state?: S) {
+    const t0 = performance.now();
+    const out = await this.inner.forward(tokens, state);
+    this.forwardMs += performance.now() - t0;
+    return out;
+  }
+  length(state: S) {
+    return this.inner.length(state);
+  }
+  truncate(state: S, n: number) {
+    const t0 = performance.now();
+    const out = this.inner.truncate(state, n);
+    this.otherMs += performance.now() - t0;
+    return out;
+  }
+  release(state: S) {
+    const t0 = performance.now();
+    this.inner.release(state);
+    this.otherMs += performance.now() - t0;
+  }
+  dispose() {
+    this.inner.dispose();
+  }
+  reset() {
+    this.forwardMs = this.otherMs = 0;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+interface Config {
+  label: string;
+  draft?: number | 'baseline';
+  k?: number;
+  adaptive?: boolean;
+  shared?: boolean;
+}
+
+interface Row {
+  config: Config;
+  ms: number;
+  tokens: number;
+  drafted: number;
+  accepted: number;
+  rejections: number;
+  verifierCalls: number;
+  draftCalls: number;
+  kSum: number;
+  rounds: number;
+  identical: number;
+  /** ms inside verifier forwards, draft forwards, truncate + release; the rest is the loop's own. */
+  split: { verifier: number; draft: number; cache: number };
+}
+
+async function benchEngine(
+  kind: string,
+  make: Factory,
+  model: MatLM,
+  baseline: MatLM,
+  prompts: number[][],
+): Promise<Record<string, unknown>> {
+  const g = model.config.granularities;
+  const drafts = g.slice(0, -1);
+  console.log(`\n== engine: ${kind}  (verifier: full width ${g[g.length - 1]}; drafts: extracted widths ${drafts.join(', ')})`);
+  const verifier = new Timed(await make(model));
+  const draftEngines = new Map<number | 'baseline', Timed<unknown>>();
+  for (const w of drafts) draftEngines.set(w, new Timed(await make(model, w)));
+  draftEngines.set('baseline', new Timed(await make(baseline)));
+
+  // Cost ratio c = draft step / verifier step (single token, mid-generation context), interleaved.
+  const ctx = promptLen + Math.floor(newTokens / 2);
+  const nTime = kind === 'tfjs' ? 15 : 60;
+  const cost = new Map<number | 'baseline', number>();
+  const vTimes: number[] = [];
+  const dTimes = new Map<number | 'baseline', number[]>();
+  for (let r = 0; r < 3; r++) {
+    vTimes.push(...(await forwardMs(verifier, ctx, 1, nTime)));
+    for (const [w, e] of draftEngines) dTimes.set(w, [...(dTimes.get(w) ?? []), ...(await forwardMs(e, ctx, 1, nTime))]);
+  }
+  const vStep = median(vTimes);
+  for (const [w, t] of dTimes) cost.set(w, median(t) / vStep);
+  // The bound assumes verifying k + 1 tokens costs one step; measure what it really costs.
+  const verifyCost = new Map<number, number>();
+  for (let k = 1; k <= 6; k++) verifyCost.set(k, median(await forwardMs(verifier, ctx, k + 1, nTime)) / vStep);
+  console.log(
+    `verifier step ${f2(vStep)} ms; draft/verifier cost c: ${[...cost].map(([w, c]) => `${w}: ${f2(c)}`).join(', ')}`,
+  );
+  console.log(
+    `verifier forward of k+1 tokens / of 1 token: ${[...verifyCost].map(([k, v]) => `k=${k}: ${f2(v)}`).join(', ')}`,
+  );
+
+  const ks = kind === 'tfjs' ? [1, 2, 3, 4] : [1, 2, 3, 4, 6];
+  const configs: Config[] = [{ label: 'plain greedy (full)' }];
+  for (const w of drafts) {
+    for (const k of ks) configs.push({ label: `draft ${w}, k=${k}`, draft: w, k, adaptive: false });
+    configs.push({ label: `draft ${w}, adaptive (k0=3)`, draft: w, k: 3, adaptive: true });
+  }
+  for (const k of [2, 3]) configs.push({ label: `independent ${g[0]}, k=${k}`, draft: 'baseline', k, adaptive: false });
+  for (const w of drafts) configs.push({ label: `draft ${w} shared cache, k=3`, draft: w, k: 3, adaptive: false, shared: true });
+
+  // Every config on every prompt, `reps` times in rotated order; per (config, prompt) the fastest run counts.
+  const best = configs.map(() => prompts.map(() => Infinity));
+  const split = configs.map(() => prompts.map(() => ({ verifier: 0, draft: 0, cache: 0 })));
+  const last: (SpeculativeResult | { tokens: number[] } | undefined)[][] = configs.map(() => prompts.map(() => undefined));
+  const reference: number[][] = [];
+  for (let rep = 0; rep < reps; rep++) {
+    for (const [pi, prompt] of prompts.entries()) {
+      for (let j = 0; j < configs.length; j++) {
+        const ci = (j + rep * 7 + pi) % configs.length;
+        const c = configs[ci];
+        const draftEngine = c.draft === undefined ? undefined : draftEngines.get(c.draft)!;
+        verifier.reset();
+        draftEngine?.reset();
+        const t0 = performance.now();
+        let out: SpeculativeResult | { tokens: number[] };
+        if (c.draft === undefined) out = await generate(verifier, prompt, { maxNewTokens: newTokens });
+        else {
+          const run = c.shared ? speculativeGenerateSharedCache : speculativeGenerate;
+          out = await run(draftEngine!, verifier, prompt, {
+            maxNewTokens: newTokens,
+            k: c.k,
+            adaptive: c.adaptive,
+          });
+        }
+        const ms = performance.now() - t0;
+        if (ms < best[ci][pi])
+          split[ci][pi] = {
+            verifier: verifier.forwardMs,
+            draft: draftEngine?.forwardMs ?? 0,
+            cache: verifier.otherMs + (draftEngine?.otherMs ?? 0),
+          };
+        best[ci][pi] = Math.min(best[ci][pi], ms);
+        last[ci][pi] = out;
+        if (c.draft === undefined) reference[pi] = out.tokens;
+      }
+    }
+    console.log(`  timing rep ${rep + 1}/${reps} done [${elapsed()}]`);
+  }
+
+  const rows: Row[] = configs.map((config, ci) => {
+    const row: Row = { config, ms: 0, tokens: 0, drafted: 0, accepted: 0, rejections: 0, verifierCalls: 0, draftCalls: 0, kSum: 0, rounds: 0, identical: 0, split: { verifier: 0, draft: 0, cache: 0 } };
+    prompts.forEach((_, pi) => {
+      const out = last[ci][pi]!;
+      row.ms += best[ci][pi];
+      row.split.verifier += split[ci][pi].verifier;
+      row.split.draft += split[ci][pi].draft;
+      row.split.cache += split[ci][pi].cache;
+      row.tokens += out.tokens.length;
+      if (out.tokens.join() === reference[pi].join()) row.identical++;
+      if ('stats' in out) {
+        const s = out.stats;
+        row.drafted += s.drafted;
+        row.accepted += s.accepted;
+        row.rejections += s.rejections;
+        row.verifierCalls += s.verifierCalls;
+        row.draftCalls += s.draftCalls;
+        row.kSum += s.meanK * s.rounds;
+        row.rounds += s.rounds;
+      }
+    });
+    return row;
+  });
+  const plainMs = rows[0].ms;
+  const plainTps = (rows[0].tokens / plainMs) * 1000;
+  console.log(`\nplain greedy decoding of the full model: ${f2(plainTps)} tokens/s (${rows[0].tokens} tokens, ${(plainMs / 1000).toFixed(1)} s)`);
+  const out: Record<string, unknown>[] = [];
+  const tableRows = rows.slice(1).map((r) => {
+    const alpha = r.accepted / Math.max(1, r.accepted + r.rejections);
+    const c = cost.get(r.config.draft!)!;
+    const k = r.config.adaptive ? r.kSum / r.rounds : r.config.k!;
+    const kInt = Math.max(1, Math.round(k));
+    const bound = analyticSpeedup(alpha, kInt, c);
+    // Same formula with the verifier's measured cost of a (k+1)-token forward instead of 1.
+    const boundV = expectedTokensPerCall(alpha, kInt) / (kInt * c + (verifyCost.get(Math.min(6, kInt)) ?? 1));
+    const speedup = plainMs / r.ms;
+    out.push({ ...r.config, ms: r.ms, split: r.split, tokens: r.tokens, verifierCalls: r.verifierCalls, draftCalls: r.draftCalls, alpha, acceptance: r.accepted / r.drafted, c, speedup, bound, boundWithVerifyCost: boundV, tokensPerVerifierCall: r.tokens / r.verifierCalls, identical: r.identical, prompts: prompts.length });
+    return [
+      r.config.label,
+      pct(r.accepted / r.drafted),
+      f2(alpha),
+      f2(r.tokens / r.verifierCalls),
+      f2(k),
+      f2(c),
+      `${f2(speedup)}×`,
+      `${f2(bound)}×`,
+      pct(speedup / bound),
+      `${f2(boundV)}×`,
+      `${r.identical}/${prompts.length}`,
+    ];
+  });
+  table(
+    ['config', 'accept', 'α', 'tok/vcall', 'k', 'c', 'speed-up', 'bound', 'meas/bound', 'bound(v)', 'same as plain'],
+    tableRows,
+  );
+  console.log(
+    'accept = accepted/drafted; α = accepted/(accepted + rejections), the per-token acceptance of the bound;\n' +
+      'bound = (1 − α^{k+1}) / ((1 − α)(k·c + 1)) (Leviathan et al.); bound(v) puts the measured cost of the\n' +
+      "verifier's (k+1)-token forward in place of 1; speed-up = plain time / speculative time, same prompts, same run.",
+  );
+
+  // Where the time goes: inside the engines' forwards, in cache rollback/release, and in the loop itself.
+  console.log('\ntime split (ms per generated token): verifier forwards / draft forwards / truncate+release / rest');
+  table(
+    ['config', 'total', 'verifier', 'draft', 'cache', 'rest', 'v calls', 'd calls'],
+    rows.map((r) => [
+      r.config.label,
+      f2(r.ms / r.tokens),
+      f2(r.split.verifier / r.tokens),
+      f2(r.split.draft / r.tokens),
+      f2(r.split.cache / r.tokens),
+      f2((r.ms - r.split.verifier - r.split.draft - r.split.cache) / r.tokens),
+      r.config.draft === undefined ? '-' : r.verifierCalls,
+      r.config.draft === undefined ? '-' : r.draftCalls,
+    ]),
+  );
+
+  verifier.dispose();
+  for (const e of draftEngines.values()) e.dispose();
+  return { engine: kind, verifierStepMs: vStep, plainTokensPerSecond: plainTps, cost: Object.fromEntries(cost), verifyCost: Object.fromEntries(verifyCost), rows: out };
+}
+
+// ---------------------------------------------------------------------------------------------
+
+const backend = await selectBackend();
+console.log(
+  `backend: ${describeBackend(backend)}; ${availableParallelism()} cores, load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}`,
+);
+const corpus = await loadTextCorpus();
+console.log(`data: Moby Dick, ${corpus.train.length} training bytes, ${corpus.val.length} held-out bytes`);
+
+let model: MatLM;
+let trainedSteps = steps;
+let baselineSeq = seqLen;
+if (existsSync('runs/default/model.safetensors')) {
+  model = (await loadModel('runs/default/model.safetensors')) as MatLM;
+  console.log('model: runs/default/model.safetensors (trained by lm-trainer)');
+  try {
+    const run = JSON.parse(readFileSync('runs/default/config.json', 'utf8'));
+    trainedSteps = run.train?.steps ?? steps;
+    baselineSeq = run.data?.seqLen ?? seqLen;
+    if (trainedSteps !== steps)
+      console.log(`  (it was trained ${trainedSteps} steps; the independent draft is trained --steps ${steps})`);
+  } catch {
+    /* no run config: fine */
+  }
+} else {
+  const config = matlmConfig('small');
+  model = await loadOrTrain(`${outDir}/matformer-small-s${steps}-b${batchSize}x${seqLen}.safetensors`, config, corpus, 'MatFormer (joint, 4 granularities)');
+}
+const g0 = model.config.granularities[0];
+const baseline = await loadOrTrain(
+  `${outDir}/independent-small-w${g0}-s${steps}-b${batchSize}x${baselineSeq}.safetensors`,
+  baselineConfig(model.config, g0),
+  corpus,
+  `independent dense model, FFN width ${g0}`,
+);
+if (promptLen + newTokens > Math.min(seqLen, model.config.maxSeqLen))
+  console.log(`  note: prompt + new (${promptLen + newTokens}) exceeds the training window ${seqLen}`);
+
+// Held-out prompts (byte windows) and consistency windows.
+const prompts = tokenWindows(corpus.val, nPrompts, promptLen);
+const windows = tokenWindows(corpus.val, 16, Math.min(64, model.config.maxSeqLen));
+
+// Consistency does not depend on the engine (up to float rounding): use the fastest that loads.
+const factories = new Map<string, Factory | string>();
+for (const kind of engineKinds) factories.set(kind, await engineFactory(kind));
+const [consKind, consMake] =
+  [...factories].find(([k, f]) => k === 'onnx' && typeof f !== 'string') ??
+  (['tfjs', (await engineFactory('tfjs')) as Factory] as const);
+console.log(
+  `\n== consistency with the full model (${consKind}; ${windows.length} held-out windows of ${windows[0].length} bytes; greedy match on ${nPrompts} prompts × ${newTokens})`,
+);
+const full = await (consMake as Factory)(model);
+const consRows: (string | number)[][] = [];
+const cons: Record<string, unknown> = {};
+const candidates: [string, MatLM, number | undefined][] = [
+  ...model.config.granularities.slice(0, -1).map((w): [string, MatLM, number] => [`MatFormer width ${w}`, model, w]),
+  [`independent width ${g0}`, baseline, undefined],
+];
+for (const [label, m, w] of candidates) {
+  const engine = await (consMake as Factory)(m, w);
+  const r = await consistency(full, engine, windows, { prompts, greedyTokens: newTokens });
+  engine.dispose();
+  cons[label] = r;
+  consRows.push([label, pct(r.top1Agreement), r.meanKL.toFixed(3), pct(r.greedyMatch), f2(r.greedyPrefix)]);
+}
+full.dispose();
+table(['draft', 'top-1 agree', 'KL(full‖draft)', 'greedy match', 'greedy prefix'], consRows);
+console.log(`[${elapsed()}]`);
+
+const results: Record<string, unknown>[] = [];
+for (const kind of engineKinds) {
+  const make = factories.get(kind)!;
+  if (typeof make === 'string') {
+    console.log(`\n== engine: ${kind}: skipped (${make})`);
+    continue;
+  }
+  results.push(await benchEngine(kind, make, model, baseline, prompts));
+  console.log(`[${elapsed()}]`);
+}
+
+await mkdir(outDir, { recursive: true });
+await writeFile(
+  `${outDir}/results.json`,
+  JSON.stringify({ date: new Date().toISOString(), load: loadavg(), steps: trainedSteps, consistency: cons, engines: results }, null, 2),
+);
+console.log(`\nresults written to ${outDir}/results.json; total ${elapsed()}`);
+model.dispose();
+baseline.dispose();
+process.exit(0);
