@@ -79,20 +79,38 @@ describe.each(testBackends)('elastic depth on %s', (backend) => {
   });
 
   it.each([
-    [[16, 0, 64], [0, 2]],
-    [[0, 32, 8], [1, 2]],
-    [[64, 64, 0], [0, 1]],
-  ])('a skipped layer is really skipped: widths %j equal a model built without it', (widths, kept) => {
-    const without = withoutSkipped(model, kept);
-    const expected = without.forward(tokens, kept.map((l) => widths[l]));
-    const got = model.forward(tokens, widths);
-    expect(maxAbsDiff(expected, got)).toBeLessThan(1e-5);
-    // And skipping changes the output (the layer did something).
-    const full = model.forward(tokens, widths.map((m) => m || 64));
-    expect(maxAbsDiff(full, got)).toBeGreaterThan(1e-4);
-    tf.dispose([expected, got, full]);
-    without.dispose();
-  });
+    [
+      [16, 0, 64],
+      [0, 2],
+    ],
+    [
+      [0, 32, 8],
+      [1, 2],
+    ],
+    [
+      [64, 64, 0],
+      [0, 1],
+    ],
+  ])(
+    'a skipped layer is really skipped: widths %j equal a model built without it',
+    (widths, kept) => {
+      const without = withoutSkipped(model, kept);
+      const expected = without.forward(
+        tokens,
+        kept.map((l) => widths[l]),
+      );
+      const got = model.forward(tokens, widths);
+      expect(maxAbsDiff(expected, got)).toBeLessThan(1e-5);
+      // And skipping changes the output (the layer did something).
+      const full = model.forward(
+        tokens,
+        widths.map((m) => m || 64),
+      );
+      expect(maxAbsDiff(full, got)).toBeGreaterThan(1e-4);
+      tf.dispose([expected, got, full]);
+      without.dispose();
+    },
+  );
 
   it('extract drops skipped layers, renumbers blocks, records sourceLayers, equals the nested forward', () => {
     const widths = [16, 0, 64];

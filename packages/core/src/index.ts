@@ -18,3 +18,4 @@ export * from './io/checkpoint';
 export { tensorGrowth } from './memory';
 export type { LMEngine } from './decoding/engine';
 export { TfjsLMEngine } from './decoding/tfjs-engine';
+export { InferenceCache } from './layers/inference-cache';

@@ -34,6 +34,32 @@ describe('TfjsLMEngine', () => {
     [a.state, b.state, cut, again.state].forEach((s) => engine.release(s));
   });
 
+  it('kept weight views follow the weights: after an update the engine sees the new ones', async () => {
+    const m = MatLM.create(matlmConfig('tiny'), 3);
+    const engine = new TfjsLMEngine(m, [16, 64]);
+    const logitsOf = async () => {
+      const out = await engine.forward([1, 2, 3]);
+      engine.release(out.state);
+      return out.logits;
+    };
+    const reference = () =>
+      tf.tidy(
+        () =>
+          m
+            .forward(tf.tensor2d([[1, 2, 3]], undefined, 'int32'), [16, 64])
+            .dataSync() as Float32Array,
+      );
+    const maxDiff = (a: Float32Array, b: Float32Array) =>
+      Math.max(...a.map((x, i) => Math.abs(x - b[i])));
+    expect(maxDiff(await logitsOf(), reference())).toBeLessThan(1e-5);
+    const fc1 = m.params['blocks.0.ffn.fc1.weight'];
+    fc1.assign(tf.tidy(() => fc1.mul(3)));
+    m.params['tok_emb'].assign(tf.tidy(() => m.params['tok_emb'].mul(2)));
+    expect(maxDiff(await logitsOf(), reference())).toBeLessThan(1e-4);
+    engine.dispose();
+    m.dispose();
+  });
+
   it('leaks no tensors across steps', async () => {
     const engine = new TfjsLMEngine(model);
     const growth = await tensorGrowth(async () => {

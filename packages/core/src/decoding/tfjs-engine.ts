@@ -7,6 +7,7 @@ import {
   type KVCache,
   type MatLM,
 } from '../models/matlm';
+import { InferenceCache } from '../layers/inference-cache';
 import type { LMEngine } from './engine';
 
 /** A MatLM at fixed per-layer widths as an LMEngine (KV cache kept as tfjs tensors). */
@@ -15,6 +16,8 @@ export class TfjsLMEngine implements LMEngine<KVCache> {
   readonly maxSeqLen: number;
   readonly widths: Widths;
   readonly name: string;
+  /** Transposed / sliced weights kept across calls: decoding's main cost otherwise. */
+  private readonly weights = new InferenceCache();
 
   constructor(
     readonly model: MatLM,
@@ -31,7 +34,7 @@ export class TfjsLMEngine implements LMEngine<KVCache> {
     state?: KVCache,
   ): Promise<{ logits: Float32Array; state: KVCache }> {
     const input = tf.tensor2d([tokens], [1, tokens.length], 'int32');
-    const { logits, cache } = this.model.forwardCached(input, this.widths, state);
+    const { logits, cache } = this.model.forwardCached(input, this.widths, state, this.weights);
     input.dispose();
     const data = (await logits.data()) as Float32Array; // [1, T, V] → [T·V]
     logits.dispose();
@@ -50,6 +53,8 @@ export class TfjsLMEngine implements LMEngine<KVCache> {
     disposeCache(state);
   }
 
-  /** The model belongs to the caller; the engine holds nothing else. */
-  dispose(): void {}
+  /** Frees the kept weight views (the model belongs to the caller). */
+  dispose(): void {
+    this.weights.dispose();
+  }
 }

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { Params } from '../weights';
 import { multiHeadAttention, type LayerKV } from './attention';
 import { layerNorm } from './layer-norm';
+import type { InferenceCache } from './inference-cache';
 import { nestedFFN } from './nested-ffn';
 
 export interface BlockOptions {
@@ -11,6 +12,8 @@ export interface BlockOptions {
   /** FFN width this block runs at. */
   width: number;
   past?: LayerKV;
+  /** Inference only: kept weight views (see InferenceCache). */
+  cache?: InferenceCache;
 }
 
 /** Pre-norm Transformer block l: x + attn(ln1(x)), then + ffn_m(ln2(x)). */
@@ -56,6 +59,8 @@ export function block(
         b2: p('ffn.fc2.bias') as tf.Tensor1D,
       },
       o.width,
+      o.cache,
+      `blocks.${l}.ffn`,
     );
     return { y: h.add(f.reshape([B, T, C])) as tf.Tensor3D, kv: a.kv };
   });

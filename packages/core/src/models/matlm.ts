@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { ConfigError } from '../errors';
 import { SKIP, type MatLMConfig, type Widths } from '../config';
 import type { LayerKV } from '../layers/attention';
+import type { InferenceCache } from '../layers/inference-cache';
 import { matMul, matMulT } from '../layers/matmul';
 import { crossEntropy, NestedModel } from './nested-model';
 
@@ -60,11 +61,13 @@ export class MatLM extends NestedModel<MatLMConfig> {
   /**
    * Logits for tokens [B, T] that follow the positions already in `cache`, and the cache
    * extended by them. The caller owns both results and the old cache (dispose it when done).
+   * `weights` (inference only) keeps derived weight views between calls: see InferenceCache.
    */
   forwardCached(
     tokens: tf.Tensor2D,
     widths?: number | Widths,
     cache?: KVCache,
+    weights?: InferenceCache,
   ): { logits: tf.Tensor3D; cache: KVCache } {
     const w = this.resolveWidths(widths);
     const [B, T] = tokens.shape;
@@ -95,9 +98,15 @@ export class MatLM extends NestedModel<MatLMConfig> {
       const x = matMul(oneHot, tokEmb as tf.Tensor2D)
         .reshape([B, T, C])
         .add(pos) as tf.Tensor3D; // [B, T, C]
-      const { h, kv } = this.trunk(x, w, true, cache?.layers);
+      const { h, kv } = this.trunk(x, w, true, cache?.layers, weights);
       const h2d = h.reshape([B * T, C]) as tf.Tensor2D;
-      const logits = matMulT(h2d, tokEmb as tf.Tensor2D).reshape([B, T, this.config.vocabSize]); // [B, T, V]
+      const head = weights
+        ? tf.matMul(
+            h2d,
+            weights.get('tok_emb.T', tokEmb, () => tokEmb.transpose() as tf.Tensor2D),
+          ) // kept [C, V]
+        : matMulT(h2d, tokEmb as tf.Tensor2D);
+      const logits = head.reshape([B, T, this.config.vocabSize]); // [B, T, V]
       return { logits: logits as tf.Tensor3D, cache: { layers: kv } };
     });
   }

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { resolveWidths, SKIP, validateConfig, type ModelConfig, type Widths } from '../config';
 import { block } from '../layers/block';
+import type { InferenceCache } from '../layers/inference-cache';
 import type { LayerKV } from '../layers/attention';
 import { layerNorm } from '../layers/layer-norm';
 import { checkParams, countStoredParams, initParams, type Params } from '../weights';
@@ -42,6 +43,7 @@ export abstract class NestedModel<C extends ModelConfig = ModelConfig> {
     widths: Widths,
     causal: boolean,
     past?: LayerKV[],
+    cache?: InferenceCache,
   ): { h: tf.Tensor3D; kv: LayerKV[] } {
     return tf.tidy(() => {
       const kv: LayerKV[] = [];
@@ -60,6 +62,7 @@ export abstract class NestedModel<C extends ModelConfig = ModelConfig> {
           causal,
           width: widths[l],
           past: past?.[l],
+          cache,
         });
         x = out.y;
         kv.push(out.kv);
