@@ -13,11 +13,15 @@
 // independent draft (a dense model at the smallest width, `baselineConfig`) is trained on the
 // same data with the same steps and cached beside it.
 //
-// For every engine, verifier = the full model, draft = each smaller granularity (extracted to a
-// dense model, as one would deploy it): acceptance, tokens per verifier call, speed-up over plain
-// greedy decoding of the full model on the same engine and prompts in the same run, and
-// Leviathan et al.'s bound from the measured α and cost ratio c. Greedy outputs are checked to be
-// identical to plain decoding.
+// Printed: consistency of each draft with the full model (expected sampling acceptance Σ min(p, q),
+// top-1 agreement, KL, greedy match); then per engine, verifier = the full model, draft = each
+// smaller granularity (extracted to a dense model, as one would deploy it) or the independent
+// model, greedy at several k and adaptive, with a shared KV cache, and rejection sampling at T=1:
+// acceptance, α, tokens per verifier call, wall-clock speed-up over plain decoding of the full
+// model (same engine, prompts and run), Leviathan et al.'s bound from the measured α and cost
+// ratio c (median single-token forward times), measured/bound, and where the time went (engine
+// forwards, cache rollback, the loop itself; per-call costs in the run). Greedy outputs are
+// checked to be identical to plain greedy decoding. Results also go to runs/bench-speculative/results.json.
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { availableParallelism, loadavg } from 'node:os';
@@ -94,21 +98,27 @@ function table(header: string[], rows: (string | number)[][]): void {
 async function train(config: MatLMConfig, corpus: TextCorpus, label: string): Promise<MatLM> {
   const model = MatLM.create(config, 0);
   const task = lmTask(model, corpus, { batchSize, seqLen, evalWindows: 32 });
-  const trainer = new Trainer(task, {
-    steps,
-    lr: 3e-3,
-    warmupSteps: Math.min(30, Math.floor(steps / 10)),
-    evalEvery: 0,
-    checkpointEvery: 0,
-    seed: 0,
-  }, {
-    reporter: {
-      onStep: (m) => {
-        if (m.step % 25 === 0 || m.step === steps)
-          console.log(`  ${label} step ${m.step}/${steps}: loss ${f2(m.loss)} (${(m.ms / 1000).toFixed(1)} s/step) [${elapsed()}]`);
+  const trainer = new Trainer(
+    task,
+    {
+      steps,
+      lr: 3e-3,
+      warmupSteps: Math.min(30, Math.floor(steps / 10)),
+      evalEvery: 0,
+      checkpointEvery: 0,
+      seed: 0,
+    },
+    {
+      reporter: {
+        onStep: (m) => {
+          if (m.step % 25 === 0 || m.step === steps)
+            console.log(
+              `  ${label} step ${m.step}/${steps}: loss ${f2(m.loss)} (${(m.ms / 1000).toFixed(1)} s/step) [${elapsed()}]`,
+            );
+        },
       },
     },
-  });
+  );
   const result = await trainer.run();
   console.log(
     `  ${label} held-out bits/byte: ${result.rows.map((r) => `${r.name}: ${r.bitsPerToken!.toFixed(3)}`).join(', ')}`,
@@ -118,15 +128,26 @@ async function train(config: MatLMConfig, corpus: TextCorpus, label: string): Pr
   return model;
 }
 
-async function loadOrTrain(path: string, config: MatLMConfig, corpus: TextCorpus, label: string): Promise<MatLM> {
+async function loadOrTrain(
+  path: string,
+  config: MatLMConfig,
+  corpus: TextCorpus,
+  label: string,
+): Promise<MatLM> {
   if (existsSync(path)) {
     console.log(`  ${label}: loaded ${path}`);
     return (await loadModel(path)) as MatLM;
   }
-  console.log(`  ${label}: training ${steps} steps (batch ${batchSize} × ${seqLen} bytes) → ${path}`);
+  console.log(
+    `  ${label}: training ${steps} steps (batch ${batchSize} × ${seqLen} bytes) → ${path}`,
+  );
   const model = await train(config, corpus, label);
   await mkdir(outDir, { recursive: true });
-  await saveModel(path, model, { trained_steps: String(steps), batch: String(batchSize), seq: String(seqLen) });
+  await saveModel(path, model, {
+    trained_steps: String(steps),
+    batch: String(batchSize),
+    seq: String(seqLen),
+  });
   return model;
 }
 
@@ -153,12 +174,21 @@ async function engineFactory(kind: string): Promise<Factory | string> {
   return `unknown engine "${kind}" (allowed: tfjs, onnx)`;
 }
 
-function toBytes(onnx: typeof import('@matformer/core/onnx'), model: MatLM, width?: number): Uint8Array {
+function toBytes(
+  onnx: typeof import('@matformer/core/onnx'),
+  model: MatLM,
+  width?: number,
+): Uint8Array {
   return onnx.toOnnx(model, width === undefined ? {} : { widths: width }).bytes;
 }
 
 /** Median ms of one forward of `T` tokens after a cache of `ctx` positions. */
-async function forwardMs(engine: LMEngine<unknown>, ctx: number, T: number, n: number): Promise<number[]> {
+async function forwardMs(
+  engine: LMEngine<unknown>,
+  ctx: number,
+  T: number,
+  n: number,
+): Promise<number[]> {
   const { state } = await engine.forward(Array.from({ length: ctx }, (_, i) => 97 + (i % 26)));
   const times: number[] = [];
   for (let i = 0; i < n + 2; i++) {
@@ -221,6 +251,8 @@ interface Config {
   k?: number;
   adaptive?: boolean;
   shared?: boolean;
+  /** Sample at temperature 1 (rejection sampling) instead of greedy. */
+  sample?: boolean;
 }
 
 interface Row {
@@ -248,7 +280,9 @@ async function benchEngine(
 ): Promise<Record<string, unknown>> {
   const g = model.config.granularities;
   const drafts = g.slice(0, -1);
-  console.log(`\n== engine: ${kind}  (verifier: full width ${g[g.length - 1]}; drafts: extracted widths ${drafts.join(', ')})`);
+  console.log(
+    `\n== engine: ${kind}  (verifier: full width ${g[g.length - 1]}; drafts: extracted widths ${drafts.join(', ')})`,
+  );
   const verifier = new Timed(await make(model));
   const draftEngines = new Map<number | 'baseline', Timed<unknown>>();
   for (const w of drafts) draftEngines.set(w, new Timed(await make(model, w)));
@@ -262,13 +296,15 @@ async function benchEngine(
   const dTimes = new Map<number | 'baseline', number[]>();
   for (let r = 0; r < 3; r++) {
     vTimes.push(...(await forwardMs(verifier, ctx, 1, nTime)));
-    for (const [w, e] of draftEngines) dTimes.set(w, [...(dTimes.get(w) ?? []), ...(await forwardMs(e, ctx, 1, nTime))]);
+    for (const [w, e] of draftEngines)
+      dTimes.set(w, [...(dTimes.get(w) ?? []), ...(await forwardMs(e, ctx, 1, nTime))]);
   }
   const vStep = median(vTimes);
   for (const [w, t] of dTimes) cost.set(w, median(t) / vStep);
   // The bound assumes verifying k + 1 tokens costs one step; measure what it really costs.
   const verifyCost = new Map<number, number>();
-  for (let k = 1; k <= 6; k++) verifyCost.set(k, median(await forwardMs(verifier, ctx, k + 1, nTime)) / vStep);
+  for (let k = 1; k <= 6; k++)
+    verifyCost.set(k, median(await forwardMs(verifier, ctx, k + 1, nTime)) / vStep);
   console.log(
     `verifier step ${f2(vStep)} ms; draft/verifier cost c: ${[...cost].map(([w, c]) => `${w}: ${f2(c)}`).join(', ')}`,
   );
@@ -276,19 +312,40 @@ async function benchEngine(
     `verifier forward of k+1 tokens / of 1 token: ${[...verifyCost].map(([k, v]) => `k=${k}: ${f2(v)}`).join(', ')}`,
   );
 
-  const ks = kind === 'tfjs' ? [1, 2, 3, 4] : [1, 2, 3, 4, 6];
-  const configs: Config[] = [{ label: 'plain greedy (full)' }];
+  const ks = kind === 'tfjs' ? [1, 2, 3] : [1, 2, 3, 4, 6]; // tfjs steps are ~15× slower: fewer rows
+  const configs: Config[] = [
+    { label: 'plain greedy (full)' },
+    { label: 'plain sampling T=1 (full)', sample: true },
+  ];
   for (const w of drafts) {
     for (const k of ks) configs.push({ label: `draft ${w}, k=${k}`, draft: w, k, adaptive: false });
     configs.push({ label: `draft ${w}, adaptive (k0=3)`, draft: w, k: 3, adaptive: true });
   }
-  for (const k of [2, 3]) configs.push({ label: `independent ${g[0]}, k=${k}`, draft: 'baseline', k, adaptive: false });
-  for (const w of drafts) configs.push({ label: `draft ${w} shared cache, k=3`, draft: w, k: 3, adaptive: false, shared: true });
+  for (const k of [2, 3])
+    configs.push({ label: `independent ${g[0]}, k=${k}`, draft: 'baseline', k, adaptive: false });
+  for (const w of drafts)
+    configs.push({
+      label: `draft ${w} shared cache, k=3`,
+      draft: w,
+      k: 3,
+      adaptive: false,
+      shared: true,
+    });
+  for (const d of [...drafts, 'baseline' as const])
+    configs.push({
+      label: `${d === 'baseline' ? `independent ${g[0]}` : `draft ${d}`} sampling T=1, k=3`,
+      draft: d,
+      k: 3,
+      adaptive: false,
+      sample: true,
+    });
 
   // Every config on every prompt, `reps` times in rotated order; per (config, prompt) the fastest run counts.
   const best = configs.map(() => prompts.map(() => Infinity));
   const split = configs.map(() => prompts.map(() => ({ verifier: 0, draft: 0, cache: 0 })));
-  const last: (SpeculativeResult | { tokens: number[] } | undefined)[][] = configs.map(() => prompts.map(() => undefined));
+  const last: (SpeculativeResult | { tokens: number[] } | undefined)[][] = configs.map(() =>
+    prompts.map(() => undefined),
+  );
   const reference: number[][] = [];
   for (let rep = 0; rep < reps; rep++) {
     for (const [pi, prompt] of prompts.entries()) {
@@ -300,13 +357,16 @@ async function benchEngine(
         draftEngine?.reset();
         const t0 = performance.now();
         let out: SpeculativeResult | { tokens: number[] };
-        if (c.draft === undefined) out = await generate(verifier, prompt, { maxNewTokens: newTokens });
+        const sampling = c.sample ? { temperature: 1, seed: pi + 1000 * rep } : {};
+        if (c.draft === undefined)
+          out = await generate(verifier, prompt, { maxNewTokens: newTokens, ...sampling });
         else {
           const run = c.shared ? speculativeGenerateSharedCache : speculativeGenerate;
           out = await run(draftEngine!, verifier, prompt, {
             maxNewTokens: newTokens,
             k: c.k,
             adaptive: c.adaptive,
+            ...sampling,
           });
         }
         const ms = performance.now() - t0;
@@ -318,14 +378,27 @@ async function benchEngine(
           };
         best[ci][pi] = Math.min(best[ci][pi], ms);
         last[ci][pi] = out;
-        if (c.draft === undefined) reference[pi] = out.tokens;
+        if (c.draft === undefined && !c.sample) reference[pi] = out.tokens;
       }
     }
     console.log(`  timing rep ${rep + 1}/${reps} done [${elapsed()}]`);
   }
 
   const rows: Row[] = configs.map((config, ci) => {
-    const row: Row = { config, ms: 0, tokens: 0, drafted: 0, accepted: 0, rejections: 0, verifierCalls: 0, draftCalls: 0, kSum: 0, rounds: 0, identical: 0, split: { verifier: 0, draft: 0, cache: 0 } };
+    const row: Row = {
+      config,
+      ms: 0,
+      tokens: 0,
+      drafted: 0,
+      accepted: 0,
+      rejections: 0,
+      verifierCalls: 0,
+      draftCalls: 0,
+      kSum: 0,
+      rounds: 0,
+      identical: 0,
+      split: { verifier: 0, draft: 0, cache: 0 },
+    };
     prompts.forEach((_, pi) => {
       const out = last[ci][pi]!;
       row.ms += best[ci][pi];
@@ -347,20 +420,41 @@ async function benchEngine(
     });
     return row;
   });
-  const plainMs = rows[0].ms;
-  const plainTps = (rows[0].tokens / plainMs) * 1000;
-  console.log(`\nplain greedy decoding of the full model: ${f2(plainTps)} tokens/s (${rows[0].tokens} tokens, ${(plainMs / 1000).toFixed(1)} s)`);
+  const plainOf = (c: Config) => rows[c.sample ? 1 : 0];
+  const plainTps = (rows[0].tokens / rows[0].ms) * 1000;
+  console.log(
+    `\nplain decoding of the full model: greedy ${f2(plainTps)} tokens/s (${rows[0].tokens} tokens, ${(rows[0].ms / 1000).toFixed(1)} s); ` +
+      `sampling ${f2((rows[1].tokens / rows[1].ms) * 1000)} tokens/s`,
+  );
   const out: Record<string, unknown>[] = [];
-  const tableRows = rows.slice(1).map((r) => {
+  const tableRows = rows.slice(2).map((r) => {
     const alpha = r.accepted / Math.max(1, r.accepted + r.rejections);
     const c = cost.get(r.config.draft!)!;
     const k = r.config.adaptive ? r.kSum / r.rounds : r.config.k!;
     const kInt = Math.max(1, Math.round(k));
     const bound = analyticSpeedup(alpha, kInt, c);
     // Same formula with the verifier's measured cost of a (k+1)-token forward instead of 1.
-    const boundV = expectedTokensPerCall(alpha, kInt) / (kInt * c + (verifyCost.get(Math.min(6, kInt)) ?? 1));
-    const speedup = plainMs / r.ms;
-    out.push({ ...r.config, ms: r.ms, split: r.split, tokens: r.tokens, verifierCalls: r.verifierCalls, draftCalls: r.draftCalls, alpha, acceptance: r.accepted / r.drafted, c, speedup, bound, boundWithVerifyCost: boundV, tokensPerVerifierCall: r.tokens / r.verifierCalls, identical: r.identical, prompts: prompts.length });
+    const boundV =
+      expectedTokensPerCall(alpha, kInt) / (kInt * c + (verifyCost.get(Math.min(6, kInt)) ?? 1));
+    const plain = plainOf(r.config);
+    const speedup = plain.ms / plain.tokens / (r.ms / r.tokens); // per generated token
+    out.push({
+      ...r.config,
+      ms: r.ms,
+      split: r.split,
+      tokens: r.tokens,
+      verifierCalls: r.verifierCalls,
+      draftCalls: r.draftCalls,
+      alpha,
+      acceptance: r.accepted / r.drafted,
+      c,
+      speedup,
+      bound,
+      boundWithVerifyCost: boundV,
+      tokensPerVerifierCall: r.tokens / r.verifierCalls,
+      identical: r.identical,
+      prompts: prompts.length,
+    });
     return [
       r.config.label,
       pct(r.accepted / r.drafted),
@@ -372,48 +466,97 @@ async function benchEngine(
       `${f2(bound)}×`,
       pct(speedup / bound),
       `${f2(boundV)}×`,
-      `${r.identical}/${prompts.length}`,
+      r.config.sample ? '-' : `${r.identical}/${prompts.length}`,
     ];
   });
   table(
-    ['config', 'accept', 'α', 'tok/vcall', 'k', 'c', 'speed-up', 'bound', 'meas/bound', 'bound(v)', 'same as plain'],
+    [
+      'config',
+      'accept',
+      'α',
+      'tok/vcall',
+      'k',
+      'c',
+      'speed-up',
+      'bound',
+      'meas/bound',
+      'bound(v)',
+      'same as plain',
+    ],
     tableRows,
   );
   console.log(
     'accept = accepted/drafted; α = accepted/(accepted + rejections), the per-token acceptance of the bound;\n' +
       'bound = (1 − α^{k+1}) / ((1 − α)(k·c + 1)) (Leviathan et al.); bound(v) puts the measured cost of the\n' +
-      "verifier's (k+1)-token forward in place of 1; speed-up = plain time / speculative time, same prompts, same run.",
+      "verifier's (k+1)-token forward in place of 1; speed-up = plain time / speculative time per token, same prompts,\n" +
+      'same run (sampling rows against plain sampling; their outputs differ by design: same distribution, other draws).',
   );
 
   // Where the time goes: inside the engines' forwards, in cache rollback/release, and in the loop itself.
-  console.log('\ntime split (ms per generated token): verifier forwards / draft forwards / truncate+release / rest');
+  const plainCallMs = rows[0].split.verifier / rows[0].tokens; // plain decoding: one call per token
+  console.log(
+    '\nwhere the time goes, in ms per generated token (verifier forwards, draft forwards, cache truncate +\n' +
+      "release, the loop's own work), and per call; c(run) = draft ms/call ÷ plain decoding's verifier ms/call",
+  );
   table(
-    ['config', 'total', 'verifier', 'draft', 'cache', 'rest', 'v calls', 'd calls'],
-    rows.map((r) => [
-      r.config.label,
-      f2(r.ms / r.tokens),
-      f2(r.split.verifier / r.tokens),
-      f2(r.split.draft / r.tokens),
-      f2(r.split.cache / r.tokens),
-      f2((r.ms - r.split.verifier - r.split.draft - r.split.cache) / r.tokens),
-      r.config.draft === undefined ? '-' : r.verifierCalls,
-      r.config.draft === undefined ? '-' : r.draftCalls,
-    ]),
+    [
+      'config',
+      'ms/tok',
+      'verifier',
+      'draft',
+      'cache',
+      'loop',
+      'v calls',
+      'ms/vcall',
+      'd calls',
+      'ms/dcall',
+      'c(run)',
+    ],
+    rows.map((r) => {
+      const isPlain = r.config.draft === undefined;
+      const calls = isPlain ? r.tokens : r.verifierCalls;
+      const dCall = r.draftCalls ? r.split.draft / r.draftCalls : 0;
+      return [
+        r.config.label,
+        f2(r.ms / r.tokens),
+        f2(r.split.verifier / r.tokens),
+        f2(r.split.draft / r.tokens),
+        f2(r.split.cache / r.tokens),
+        f2((r.ms - r.split.verifier - r.split.draft - r.split.cache) / r.tokens),
+        calls,
+        f2(r.split.verifier / calls),
+        isPlain ? '-' : r.draftCalls,
+        isPlain ? '-' : f2(dCall),
+        isPlain ? '-' : f2(dCall / plainCallMs),
+      ];
+    }),
   );
 
   verifier.dispose();
   for (const e of draftEngines.values()) e.dispose();
-  return { engine: kind, verifierStepMs: vStep, plainTokensPerSecond: plainTps, cost: Object.fromEntries(cost), verifyCost: Object.fromEntries(verifyCost), rows: out };
+  return {
+    engine: kind,
+    verifierStepMs: vStep,
+    plainTokensPerSecond: plainTps,
+    plainSamplingTokensPerSecond: (rows[1].tokens / rows[1].ms) * 1000,
+    cost: Object.fromEntries(cost),
+    verifyCost: Object.fromEntries(verifyCost),
+    rows: out,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
 
 const backend = await selectBackend();
 console.log(
-  `backend: ${describeBackend(backend)}; ${availableParallelism()} cores, load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}`,
+  `backend: ${describeBackend(backend)}; ${availableParallelism()} cores, load average ${loadavg()
+    .map((x) => x.toFixed(1))
+    .join(' ')}`,
 );
 const corpus = await loadTextCorpus();
-console.log(`data: Moby Dick, ${corpus.train.length} training bytes, ${corpus.val.length} held-out bytes`);
+console.log(
+  `data: Moby Dick, ${corpus.train.length} training bytes, ${corpus.val.length} held-out bytes`,
+);
 
 let model: MatLM;
 let trainedSteps = steps;
@@ -426,13 +569,20 @@ if (existsSync('runs/default/model.safetensors')) {
     trainedSteps = run.train?.steps ?? steps;
     baselineSeq = run.data?.seqLen ?? seqLen;
     if (trainedSteps !== steps)
-      console.log(`  (it was trained ${trainedSteps} steps; the independent draft is trained --steps ${steps})`);
+      console.log(
+        `  (it was trained ${trainedSteps} steps; the independent draft is trained --steps ${steps})`,
+      );
   } catch {
     /* no run config: fine */
   }
 } else {
   const config = matlmConfig('small');
-  model = await loadOrTrain(`${outDir}/matformer-small-s${steps}-b${batchSize}x${seqLen}.safetensors`, config, corpus, 'MatFormer (joint, 4 granularities)');
+  model = await loadOrTrain(
+    `${outDir}/matformer-small-s${steps}-b${batchSize}x${seqLen}.safetensors`,
+    config,
+    corpus,
+    'MatFormer (joint, 4 granularities)',
+  );
 }
 const g0 = model.config.granularities[0];
 const baseline = await loadOrTrain(
@@ -442,7 +592,9 @@ const baseline = await loadOrTrain(
   `independent dense model, FFN width ${g0}`,
 );
 if (promptLen + newTokens > Math.min(seqLen, model.config.maxSeqLen))
-  console.log(`  note: prompt + new (${promptLen + newTokens}) exceeds the training window ${seqLen}`);
+  console.log(
+    `  note: prompt + new (${promptLen + newTokens}) exceeds the training window ${seqLen}`,
+  );
 
 // Held-out prompts (byte windows) and consistency windows.
 const prompts = tokenWindows(corpus.val, nPrompts, promptLen);
@@ -461,7 +613,9 @@ const full = await (consMake as Factory)(model);
 const consRows: (string | number)[][] = [];
 const cons: Record<string, unknown> = {};
 const candidates: [string, MatLM, number | undefined][] = [
-  ...model.config.granularities.slice(0, -1).map((w): [string, MatLM, number] => [`MatFormer width ${w}`, model, w]),
+  ...model.config.granularities
+    .slice(0, -1)
+    .map((w): [string, MatLM, number] => [`MatFormer width ${w}`, model, w]),
   [`independent width ${g0}`, baseline, undefined],
 ];
 for (const [label, m, w] of candidates) {
@@ -469,10 +623,20 @@ for (const [label, m, w] of candidates) {
   const r = await consistency(full, engine, windows, { prompts, greedyTokens: newTokens });
   engine.dispose();
   cons[label] = r;
-  consRows.push([label, pct(r.top1Agreement), r.meanKL.toFixed(3), pct(r.greedyMatch), f2(r.greedyPrefix)]);
+  consRows.push([
+    label,
+    pct(r.expectedAcceptance),
+    pct(r.top1Agreement),
+    r.meanKL.toFixed(3),
+    pct(r.greedyMatch),
+    f2(r.greedyPrefix),
+  ]);
 }
 full.dispose();
-table(['draft', 'top-1 agree', 'KL(full‖draft)', 'greedy match', 'greedy prefix'], consRows);
+table(
+  ['draft', 'E[α] sampling', 'top-1 agree', 'KL(full‖draft)', 'greedy match', 'greedy prefix'],
+  consRows,
+);
 console.log(`[${elapsed()}]`);
 
 const results: Record<string, unknown>[] = [];
@@ -489,7 +653,17 @@ for (const kind of engineKinds) {
 await mkdir(outDir, { recursive: true });
 await writeFile(
   `${outDir}/results.json`,
-  JSON.stringify({ date: new Date().toISOString(), load: loadavg(), steps: trainedSteps, consistency: cons, engines: results }, null, 2),
+  JSON.stringify(
+    {
+      date: new Date().toISOString(),
+      load: loadavg(),
+      steps: trainedSteps,
+      consistency: cons,
+      engines: results,
+    },
+    null,
+    2,
+  ),
 );
 console.log(`\nresults written to ${outDir}/results.json; total ${elapsed()}`);
 model.dispose();

@@ -13,7 +13,8 @@ describe("Leviathan et al.'s analytic speed-up", () => {
 
   it('picks the best draft length', () => {
     const best = bestDraftLength(0.8, 0.1);
-    for (let k = 1; k <= 16; k++) expect(analyticSpeedup(0.8, k, 0.1)).toBeLessThanOrEqual(best.speedup);
+    for (let k = 1; k <= 16; k++)
+      expect(analyticSpeedup(0.8, k, 0.1)).toBeLessThanOrEqual(best.speedup);
     expect(bestDraftLength(0.3, 0.9).speedup).toBeLessThan(1); // speculation cannot pay here
   });
 

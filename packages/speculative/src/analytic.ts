@@ -2,7 +2,8 @@ import { ConfigError } from '@matformer/core';
 
 function check(alpha: number, k: number, c?: number): void {
   if (!(alpha >= 0 && alpha <= 1)) throw new ConfigError(`alpha must be in [0, 1], got ${alpha}`);
-  if (!(Number.isInteger(k) && k >= 0)) throw new ConfigError(`k must be a non-negative integer, got ${k}`);
+  if (!(Number.isInteger(k) && k >= 0))
+    throw new ConfigError(`k must be a non-negative integer, got ${k}`);
   if (c !== undefined && !(c >= 0 && Number.isFinite(c)))
     throw new ConfigError(`c (draft/verifier cost ratio) must be a finite number ≥ 0, got ${c}`);
 }
@@ -27,7 +28,11 @@ export function analyticSpeedup(alpha: number, k: number, c: number): number {
 }
 
 /** The draft length in 1..maxK with the best analytic speed-up, and that speed-up. */
-export function bestDraftLength(alpha: number, c: number, maxK = 16): { k: number; speedup: number } {
+export function bestDraftLength(
+  alpha: number,
+  c: number,
+  maxK = 16,
+): { k: number; speedup: number } {
   let best = { k: 1, speedup: analyticSpeedup(alpha, 1, c) };
   for (let k = 2; k <= maxK; k++) {
     const s = analyticSpeedup(alpha, k, c);

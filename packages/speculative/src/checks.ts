@@ -31,10 +31,15 @@ export function checkPrompt(
 }
 
 /** Stop tokens as a set, each checked against the vocabulary. */
-export function checkStopTokens(stopTokens: readonly number[] | undefined, vocabSize: number): Set<number> {
+export function checkStopTokens(
+  stopTokens: readonly number[] | undefined,
+  vocabSize: number,
+): Set<number> {
   const set = new Set(stopTokens ?? []);
   for (const t of set)
     if (!Number.isInteger(t) || t < 0 || t >= vocabSize)
-      throw new ConfigError(`stopTokens holds ${JSON.stringify(t)}, not a token id in [0, ${vocabSize})`);
+      throw new ConfigError(
+        `stopTokens holds ${JSON.stringify(t)}, not a token id in [0, ${vocabSize})`,
+      );
   return set;
 }

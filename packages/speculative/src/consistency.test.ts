@@ -18,9 +18,13 @@ describe('consistency between two engines', () => {
 
   it('an engine agrees with itself completely', async () => {
     const e = new TfjsLMEngine(model, 16);
-    const r = await consistency(e, e, tokenWindows(stream, 3, 20), { promptLength: 5, greedyTokens: 8 });
+    const r = await consistency(e, e, tokenWindows(stream, 3, 20), {
+      promptLength: 5,
+      greedyTokens: 8,
+    });
     expect(r).toMatchObject({ positions: 60, top1Agreement: 1, greedyMatch: 1, greedyPrefix: 8 });
     expect(r.meanKL).toBeLessThan(1e-9);
+    expect(r.expectedAcceptance).toBeCloseTo(1, 9);
   });
 
   it('measures top-1 agreement, KL(full ‖ sub) and greedy match of a nested submodel', async () => {
@@ -33,7 +37,11 @@ describe('consistency between two engines', () => {
     for (const w of windows) {
       const [a, b] = [await full.forward(w), await sub.forward(w)];
       for (let t = 0; t < w.length; t++)
-        if (argmax(a.logits.subarray(t * 32, t * 32 + 32)) === argmax(b.logits.subarray(t * 32, t * 32 + 32))) agree++;
+        if (
+          argmax(a.logits.subarray(t * 32, t * 32 + 32)) ===
+          argmax(b.logits.subarray(t * 32, t * 32 + 32))
+        )
+          agree++;
       full.release(a.state);
       sub.release(b.state);
     }
@@ -42,6 +50,8 @@ describe('consistency between two engines', () => {
     expect(r.top1Agreement).toBeGreaterThan(0.3);
     expect(r.top1Agreement).toBeLessThan(1);
     expect(r.meanKL).toBeGreaterThan(0.01);
+    expect(r.expectedAcceptance).toBeGreaterThan(0.2);
+    expect(r.expectedAcceptance).toBeLessThan(0.99);
     expect(r.greedyMatch).toBeGreaterThanOrEqual(0);
     expect(r.greedyMatch).toBeLessThanOrEqual(1);
   });

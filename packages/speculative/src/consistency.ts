@@ -18,6 +18,11 @@ export interface ConsistencyReport {
   top1Agreement: number;
   /** Mean KL(p_reference ‖ p_other) over positions, in nats. */
   meanKL: number;
+  /**
+   * Mean Σ_x min(p_reference(x), p_other(x)) = 1 − TV: the expected acceptance of `other` as a
+   * rejection-sampling draft for `reference` at temperature 1 (Leviathan et al.'s α).
+   */
+  expectedAcceptance: number;
   /** Fraction of position-wise identical tokens in the two engines' greedy continuations. */
   greedyMatch: number;
   /** Mean length of the identical prefix of those continuations, in tokens. */
@@ -65,6 +70,7 @@ export async function consistency<R, O>(
   let positions = 0;
   let agree = 0;
   let klSum = 0;
+  let overlapSum = 0;
   for (const w of windows) {
     const [a, b] = [await reference.forward(w), await other.forward(w)];
     reference.release(a.state);
@@ -72,7 +78,9 @@ export async function consistency<R, O>(
     for (let t = 0; t < w.length; t++) {
       const [ra, rb] = [logitsRow(a.logits, t, V), logitsRow(b.logits, t, V)];
       if (argmax(ra) === argmax(rb)) agree++;
-      klSum += klDivergence(logSoftmax(ra), logSoftmax(rb));
+      const [la, lb] = [logSoftmax(ra), logSoftmax(rb)];
+      klSum += klDivergence(la, lb);
+      for (let i = 0; i < V; i++) overlapSum += Math.exp(Math.min(la[i], lb[i]));
       positions++;
     }
   }
@@ -99,6 +107,7 @@ export async function consistency<R, O>(
     positions,
     top1Agreement: agree / positions,
     meanKL: klSum / positions,
+    expectedAcceptance: overlapSum / positions,
     greedyMatch: total > 0 ? same / total : 0,
     greedyPrefix: prompts.length > 0 ? prefixSum / prompts.length : 0,
   };
@@ -115,7 +124,9 @@ export function tokenWindows(stream: ArrayLike<number>, count: number, length: n
     throw new ConfigError(`window count must be a positive integer, got ${count}`);
   const fit = Math.floor(stream.length / length);
   if (fit < 1)
-    throw new ConfigError(`stream of ${stream.length} tokens is shorter than one window of ${length}`);
+    throw new ConfigError(
+      `stream of ${stream.length} tokens is shorter than one window of ${length}`,
+    );
   const n = Math.min(count, fit);
   const stride = Math.floor(stream.length / n);
   return Array.from({ length: n }, (_, i) =>

@@ -28,7 +28,12 @@ describe('generate on a tiny MatLM (tfjs, wasm)', () => {
       seq.push(argmax(logits.subarray((seq.length - 1) * 32)));
     }
     expect(tokens).toEqual(seq.slice(prompt.length));
-    expect(stats).toMatchObject({ promptTokens: 5, newTokens: 12, forwardCalls: 12, stopReason: 'maxNewTokens' });
+    expect(stats).toMatchObject({
+      promptTokens: 5,
+      newTokens: 12,
+      forwardCalls: 12,
+      stopReason: 'maxNewTokens',
+    });
     expect(stats.tokensPerSecond).toBeGreaterThan(0);
   });
 
@@ -40,9 +45,9 @@ describe('generate on a tiny MatLM (tfjs, wasm)', () => {
     expect(a.tokens).toEqual(b.tokens);
     expect(a.tokens).not.toEqual(c.tokens);
     const greedy = await generate(engine, [1, 2], { maxNewTokens: 16 });
-    expect((await generate(engine, [1, 2], { maxNewTokens: 16, temperature: 2, topK: 1 })).tokens).toEqual(
-      greedy.tokens,
-    );
+    expect(
+      (await generate(engine, [1, 2], { maxNewTokens: 16, temperature: 2, topK: 1 })).tokens,
+    ).toEqual(greedy.tokens);
   });
 
   it('stops after a stop token (kept) and at maxSeqLen, never beyond', async () => {
@@ -62,8 +67,12 @@ describe('generate on a tiny MatLM (tfjs, wasm)', () => {
     await expect(generate(engine, Array(65).fill(2), { maxNewTokens: 1 })).rejects.toThrow(
       /prompt of 65 tokens exceeds maxSeqLen 64 .*shorten it/,
     );
-    await expect(generate(engine, [1], { maxNewTokens: 1, stopTokens: [99] })).rejects.toThrow(/stopTokens/);
-    await expect(generate(engine, [1], { maxNewTokens: 1, topP: 2, temperature: 1 })).rejects.toThrow(/topP/);
+    await expect(generate(engine, [1], { maxNewTokens: 1, stopTokens: [99] })).rejects.toThrow(
+      /stopTokens/,
+    );
+    await expect(
+      generate(engine, [1], { maxNewTokens: 1, topP: 2, temperature: 1 }),
+    ).rejects.toThrow(/topP/);
   });
 
   it('leaks no tensors', async () => {

@@ -24,7 +24,13 @@ export {
   type RoundInfo,
 } from './speculative';
 export { speculativeGenerateSharedCache } from './shared-cache';
-export { verifyGreedy, verifySampled, residual, acceptanceProbability, type Verdict } from './verify';
+export {
+  verifyGreedy,
+  verifySampled,
+  residual,
+  acceptanceProbability,
+  type Verdict,
+} from './verify';
 export { analyticSpeedup, expectedTokensPerCall, bestDraftLength } from './analytic';
 export {
   consistency,

@@ -97,7 +97,9 @@ describe('rejection sampling preserves the verifier’s distribution', () => {
       expect(tv(cond, given, nA)).toBeLessThan(tvTolerance(4, nA));
 
       // α = Σ min(p, q) is the chance the first drafted token survives.
-      expect(Math.abs(firstAccepted / N - acceptanceProbability(p1, q1))).toBeLessThan(rateTolerance(N));
+      expect(Math.abs(firstAccepted / N - acceptanceProbability(p1, q1))).toBeLessThan(
+        rateTolerance(N),
+      );
       expect(verifier.innerCalls).toBeLessThan(100); // the memo did its job
     });
   });
@@ -128,7 +130,8 @@ describe('rejection sampling preserves the verifier’s distribution', () => {
     const joint = new Map<string, number>();
     const walk = async (prefix: number[], mass: number, depth: number): Promise<void> => {
       if (depth === 3) return void joint.set(prefix.slice(prompt.length).join(','), mass);
-      for (const [x, px] of support(await row(prefix))) await walk([...prefix, x], mass * px, depth + 1);
+      for (const [x, px] of support(await row(prefix)))
+        await walk([...prefix, x], mass * px, depth + 1);
     };
     await walk(prompt, 1, 0);
     expect(tv(joint, counts, N)).toBeLessThan(tvTolerance(joint.size, N));

@@ -34,10 +34,13 @@ export function resolveSampling(o: SamplingOptions = {}): Required<SamplingOptio
   const topK = o.topK ?? 0;
   const topP = o.topP ?? 1;
   if (!(Number.isFinite(temperature) && temperature >= 0))
-    throw new ConfigError(`temperature must be a finite number ≥ 0 (0 = greedy), got ${temperature}`);
+    throw new ConfigError(
+      `temperature must be a finite number ≥ 0 (0 = greedy), got ${temperature}`,
+    );
   if (!(Number.isInteger(topK) && topK >= 0))
     throw new ConfigError(`topK must be a non-negative integer (0 = off), got ${topK}`);
-  if (!(topP > 0 && topP <= 1)) throw new ConfigError(`topP must be in (0, 1] (1 = off), got ${topP}`);
+  if (!(topP > 0 && topP <= 1))
+    throw new ConfigError(`topP must be in (0, 1] (1 = off), got ${topP}`);
   return { temperature, topK, topP };
 }
 
@@ -64,7 +67,10 @@ function rankDescending(values: ArrayLike<number>, ids: number[]): number[] {
  * restricted to the top-k, then to the top-p nucleus, renormalised. Float64 so that
  * rejection sampling's ratios p/q are exact to double precision. temperature 0 → one-hot argmax.
  */
-export function probabilities(logits: ArrayLike<number>, options: SamplingOptions = {}): Float64Array {
+export function probabilities(
+  logits: ArrayLike<number>,
+  options: SamplingOptions = {},
+): Float64Array {
   const { temperature, topK, topP } = resolveSampling(options);
   const V = logits.length;
   const probs = new Float64Array(V);

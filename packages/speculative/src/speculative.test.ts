@@ -71,7 +71,9 @@ describe('speculative decoding on engine-agnostic fakes (fast, exhaustive)', () 
   const V = 8;
   const verifier = new TableEngine(V, 40, { seed: 1 });
   // Drafts from close to the verifier (mostly accepted) to unrelated (mostly rejected).
-  const drafts = [0.3, 1, 3].map((noise) => new TableEngine(V, 40, { seed: 1, noise, noiseSeed: 9 }));
+  const drafts = [0.3, 1, 3].map(
+    (noise) => new TableEngine(V, 40, { seed: 1, noise, noiseSeed: 9 }),
+  );
 
   it('greedy output equals the verifier’s greedy decoding, caches hold exactly the right tokens', async () => {
     let accepted = 0;
@@ -112,14 +114,24 @@ describe('speculative decoding on engine-agnostic fakes (fast, exhaustive)', () 
     for (const [pi, prompt] of prompts(10, V, 5, 8).entries())
       for (const k of [1, 3, 6]) {
         const ref = await generate(verifier, prompt, { maxNewTokens: 12 });
-        const { result } = await runTraced(drafts[pi % 3], verifier, prompt, { maxNewTokens: 12, k }, true);
+        const { result } = await runTraced(
+          drafts[pi % 3],
+          verifier,
+          prompt,
+          { maxNewTokens: 12, k },
+          true,
+        );
         expect(result.tokens).toEqual(ref.tokens);
         expect(result.stats.sharedCache).toBe(true);
       }
   });
 
   it('adapts k with Hugging Face’s schedule: +2 after all accepted, −1 (min 1) otherwise', async () => {
-    const { rounds } = await runTraced(drafts[1], verifier, [1, 2], { maxNewTokens: 30, k: 3, maxK: 7 });
+    const { rounds } = await runTraced(drafts[1], verifier, [1, 2], {
+      maxNewTokens: 30,
+      k: 3,
+      maxK: 7,
+    });
     let k = 3;
     for (const r of rounds) {
       expect(r.drafted).toBe(Math.min(k, 30 - (r.sequenceLength - r.emitted.length - 2) - 1));
@@ -148,7 +160,11 @@ describe('speculative decoding with a nested MatLM draft (tfjs, wasm)', () => {
       const ref = await generate(full, prompt, { maxNewTokens: 10 });
       for (let k = 1; k <= 6; k++)
         for (const adaptive of [false, true]) {
-          const spec = await speculativeGenerate(draft, full, prompt, { maxNewTokens: 10, k, adaptive });
+          const spec = await speculativeGenerate(draft, full, prompt, {
+            maxNewTokens: 10,
+            k,
+            adaptive,
+          });
           expect(spec.tokens, `prompt ${pi} k ${k} adaptive ${adaptive}`).toEqual(ref.tokens);
           accepted += spec.stats.accepted;
           drafted += spec.stats.drafted;
@@ -162,7 +178,10 @@ describe('speculative decoding with a nested MatLM draft (tfjs, wasm)', () => {
     let rejections = 0;
     for (const [i, prompt] of prompts(4, 32, 6, 21).entries()) {
       const ref = await generate(full, prompt, { maxNewTokens: 16 });
-      const { result, rounds } = await runTraced(draft, full, prompt, { maxNewTokens: 16, k: 2 + i });
+      const { result, rounds } = await runTraced(draft, full, prompt, {
+        maxNewTokens: 16,
+        k: 2 + i,
+      });
       expect(result.tokens).toEqual(ref.tokens);
       rejections += rounds.filter((r) => r.accepted < r.drafted).length;
     }
@@ -185,7 +204,9 @@ describe('speculative decoding with a nested MatLM draft (tfjs, wasm)', () => {
     await speculativeGenerate(draft, full, prompt, { maxNewTokens: 20, mode: 'sample', seed: 3 });
     await speculativeGenerateSharedCache(draft, full, prompt, { maxNewTokens: 20, k: 2 });
     await generate(full, prompt, { maxNewTokens: 10, temperature: 0.8, topK: 5, seed: 1 });
-    await expect(speculativeGenerate(draft, full, prompt, { maxNewTokens: 5, k: 0 })).rejects.toThrow();
+    await expect(
+      speculativeGenerate(draft, full, prompt, { maxNewTokens: 5, k: 0 }),
+    ).rejects.toThrow();
     expect(tf.memory().numTensors).toBe(before);
   });
 
@@ -199,7 +220,9 @@ describe('speculative decoding with a nested MatLM draft (tfjs, wasm)', () => {
     await expect(speculativeGenerate(draft, full, [1], { ...o, k: 0 })).rejects.toThrow(
       /k \(draft length\) must be an integer ≥ 1, got 0/,
     );
-    await expect(speculativeGenerate(draft, full, [1], { ...o, k: 2.5 })).rejects.toThrow(ConfigError);
+    await expect(speculativeGenerate(draft, full, [1], { ...o, k: 2.5 })).rejects.toThrow(
+      ConfigError,
+    );
     const other = new TableEngine(256, 64, { seed: 0 });
     await expect(speculativeGenerate(other, full, [1], o)).rejects.toThrow(
       /vocabularies differ: .* has 256 tokens, .* has 32/,
@@ -209,10 +232,12 @@ describe('speculative decoding with a nested MatLM draft (tfjs, wasm)', () => {
     );
     await expect(speculativeGenerate(draft, full, [], o)).rejects.toThrow(/at least one token/);
     await expect(speculativeGenerate(draft, full, [40], o)).rejects.toThrow(/prompt\[0\] = 40/);
-    await expect(speculativeGenerate(draft, full, [1], { ...o, temperature: 1, mode: 'greedy' })).rejects.toThrow(
-      /use mode "sample"/,
+    await expect(
+      speculativeGenerate(draft, full, [1], { ...o, temperature: 1, mode: 'greedy' }),
+    ).rejects.toThrow(/use mode "sample"/);
+    await expect(speculativeGenerate(draft, full, [1], { ...o, k: 5, maxK: 3 })).rejects.toThrow(
+      /maxK/,
     );
-    await expect(speculativeGenerate(draft, full, [1], { ...o, k: 5, maxK: 3 })).rejects.toThrow(/maxK/);
     await expect(speculativeGenerate(draft, full, [1], { maxNewTokens: -1 })).rejects.toThrow(
       /maxNewTokens must be/,
     );

@@ -124,7 +124,11 @@ function resolveOptions(o: SpeculativeOptions): Resolved {
     throw new ConfigError(
       `mode "greedy" takes no temperature (got ${o.temperature}); use mode "sample" to sample`,
     );
-  const sampling = resolveSampling(mode === 'sample' ? { temperature: 1, ...o } : { ...o, temperature: 0 });
+  const sampling = resolveSampling({
+    temperature: mode === 'sample' ? (o.temperature ?? 1) : 0,
+    topK: o.topK,
+    topP: o.topP,
+  });
   const k = o.k ?? 4;
   if (!(Number.isInteger(k) && k >= 1))
     throw new ConfigError(`k (draft length) must be an integer ≥ 1, got ${JSON.stringify(k)}`);
@@ -165,7 +169,15 @@ export async function runSpeculative<D, V>(
   let dState: D | undefined; // the draft's own cache (unused when sharing)
   let dLen = 0;
   let k = o.k;
-  const s = { rounds: 0, drafted: 0, accepted: 0, rejections: 0, verifierCalls: 0, draftCalls: 0, kSum: 0 };
+  const s = {
+    rounds: 0,
+    drafted: 0,
+    accepted: 0,
+    rejections: 0,
+    verifierCalls: 0,
+    draftCalls: 0,
+    kSum: 0,
+  };
   let stopReason: StopReason = clampedBy ?? 'maxNewTokens';
 
   // Drafting: kEff forwards of the draft, each feeding what it has not seen yet.
@@ -214,7 +226,12 @@ export async function runSpeculative<D, V>(
       const n = seq.length;
       // Leave room for the verifier's own token, so a round never overruns the budget.
       const kEff = Math.min(k, budget - (n - prompt.length) - 1);
-      let d: Awaited<ReturnType<typeof runDraft>> = { drafted: [], q: [], state: undefined, len: 0 };
+      let d: Awaited<ReturnType<typeof runDraft>> = {
+        drafted: [],
+        q: [],
+        state: undefined,
+        len: 0,
+      };
       if (kEff > 0) {
         d = await runDraft(kEff);
         if (shareCache) {
@@ -232,7 +249,12 @@ export async function runSpeculative<D, V>(
       const rows = Array.from({ length: kEff + 1 }, (_, i) => logitsRow(out.logits, base + i, Vsz));
       const verdict = greedy
         ? verifyGreedy(rows, d.drafted)
-        : verifySampled(rows.map((r) => probabilities(r, o.sampling)), d.q, d.drafted, random);
+        : verifySampled(
+            rows.map((r) => probabilities(r, o.sampling)),
+            d.q,
+            d.drafted,
+            random,
+          );
 
       let emitted = [...d.drafted.slice(0, verdict.accepted), verdict.next];
       const stopAt = emitted.findIndex((t) => stops.has(t));

@@ -112,7 +112,8 @@ export class TracingEngine<S> implements LMEngine<TracedState<S>> {
   }
 
   private check(s: TracedState<S>, what: string) {
-    if (s.released || !this.live.has(s)) throw new Error(`${this.name}: ${what} on a released state`);
+    if (s.released || !this.live.has(s))
+      throw new Error(`${this.name}: ${what} on a released state`);
   }
 
   async forward(tokens: number[], state?: TracedState<S>) {
@@ -121,7 +122,10 @@ export class TracingEngine<S> implements LMEngine<TracedState<S>> {
     const out = await this.inner.forward(tokens, state?.inner);
     if (this.inner.length(out.state) !== (state?.tokens.length ?? 0) + tokens.length)
       throw new Error(`${this.name}: inner state has the wrong length`);
-    return { logits: out.logits, state: this.make(out.state, [...(state?.tokens ?? []), ...tokens]) };
+    return {
+      logits: out.logits,
+      state: this.make(out.state, [...(state?.tokens ?? []), ...tokens]),
+    };
   }
 
   length(state: TracedState<S>) {
@@ -131,7 +135,8 @@ export class TracingEngine<S> implements LMEngine<TracedState<S>> {
 
   truncate(state: TracedState<S>, n: number) {
     this.check(state, 'truncate');
-    if (!(n >= 0 && n <= state.tokens.length)) throw new Error(`${this.name}: truncate to ${n} of ${state.tokens.length}`);
+    if (!(n >= 0 && n <= state.tokens.length))
+      throw new Error(`${this.name}: truncate to ${n} of ${state.tokens.length}`);
     return this.make(this.inner.truncate(state.inner, n), state.tokens.slice(0, n));
   }
 

@@ -10,7 +10,11 @@ import { MatLM, matlmConfig } from '@matformer/core';
 export function randomTinyLM(seed: number, ffnScale = 1, logitScale = 1): MatLM {
   const model = MatLM.create(matlmConfig('tiny', { vocabSize: 32, maxSeqLen: 64 }), seed);
   for (const [name, v] of Object.entries(model.params)) {
-    const s = /ffn\.fc[12]\.weight$/.test(name) ? ffnScale : name === 'ln_f.weight' ? logitScale : 1;
+    const s = /ffn\.fc[12]\.weight$/.test(name)
+      ? ffnScale
+      : name === 'ln_f.weight'
+        ? logitScale
+        : 1;
     if (s !== 1) v.assign(tf.tidy(() => v.mul(s)));
   }
   return model;
