@@ -41,7 +41,7 @@ export function registerTrain(program: Command): void {
       float('--val-fraction', 0.001, 0.5),
       0.05,
     )
-    .option('--steps <n>', 'optimizer steps', int('--steps'), 400)
+    .option('--steps <n>', 'optimizer steps', int('--steps'), 120)
     .option('--batch-size <n>', 'sequences per step', int('--batch-size'), 8)
     .option(
       '--seq-len <n>',
@@ -77,14 +77,14 @@ export function registerTrain(program: Command): void {
       '--eval-every <n>',
       'evaluate every n steps (0 = only at the end)',
       int('--eval-every', 0),
-      100,
+      40,
     )
     .option('--eval-windows <n>', 'held-out windows per evaluation', int('--eval-windows'), 64)
     .option(
       '--checkpoint-every <n>',
       'save a resumable checkpoint every n steps',
       int('--checkpoint-every', 0),
-      100,
+      40,
     )
     .option('--seed <n>', 'seed for init, data order and granularity sampling', int('--seed', 0), 0)
     .option(

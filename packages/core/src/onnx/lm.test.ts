@@ -67,6 +67,7 @@ describe('MatLM ONNX export + OnnxLMEngine', () => {
       ref.release(a.state);
       ort.release(b.state);
       ort.dispose();
+      ref.dispose(); // frees the weight views it kept
       dense.dispose();
     },
   );
