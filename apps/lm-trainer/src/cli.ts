@@ -4,6 +4,7 @@ import { registerEval } from './commands/eval';
 import { registerExport } from './commands/export';
 import { registerGenerate } from './commands/generate';
 import { registerResume } from './commands/resume';
+import { registerSearch } from './commands/search';
 import { registerTrain } from './commands/train';
 
 const program = new Command()
@@ -18,6 +19,7 @@ registerResume(program);
 registerEval(program);
 registerGenerate(program);
 registerExport(program);
+registerSearch(program);
 
 // With no command, run the main job: train the default model.
 if (process.argv.length <= 2) process.argv.push('train');

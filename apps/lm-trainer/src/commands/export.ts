@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { flopsPerToken, loadModel, paramCount, type AnyModel } from '@matformer/core';
 import { exportOnnx, supportedOpsets, type Opset } from '@matformer/core/onnx';
+import { widthsFromSliceArgs } from '@matformer/mixnmatch';
 import { widthsArg } from '../options';
 import { defaultRunDir, setupBackend } from '../run-setup';
 import { loadRunModel } from '../load-run';
@@ -33,6 +34,11 @@ export function registerExport(program: Command): void {
       'one width for every layer, or comma-separated per-layer widths (default: the full model)',
       widthsArg,
     )
+    .option(
+      '--slices <file>',
+      'a slice file (CSV or JSON, e.g. written by "lm-trainer search"); use with --slice',
+    )
+    .option('--slice <name>', 'the named slice of --slices to export')
     .option('--out <file>', 'the .onnx file to write', 'model.onnx')
     .option('--opset <n>', `ONNX opset: ${supportedOpsets.join(' or ')}`, opsetArg, 17)
     .option('--backend <name>', 'tfjs backend used to read the weights: tensorflow, wasm or cpu')
@@ -41,7 +47,8 @@ export function registerExport(program: Command): void {
       // A checkpoint file may hold a MatViT too; a run directory always holds a MatLM.
       const model: AnyModel = o.checkpoint ? await loadModel(o.checkpoint) : await loadRunModel(o);
       try {
-        const info = await exportOnnx(model, o.out, { widths: o.widths, opset: o.opset });
+        const widths = (await widthsFromSliceArgs(o, model.config)) ?? o.widths;
+        const info = await exportOnnx(model, o.out, { widths, opset: o.opset });
         const full = model.config;
         const lines = [
           `wrote ${o.out}: ${mb(info.bytes)}, opset ${info.opset}`,

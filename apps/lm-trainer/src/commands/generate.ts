@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { TfjsLMEngine, type LMEngine } from '@matformer/core';
 import { generate, speculativeGenerate } from '@matformer/speculative';
+import { widthsFromSliceArgs } from '@matformer/mixnmatch';
 import { decodeBytes, encodeBytes } from '@matformer/train';
 import { float, int, widthsArg } from '../options';
 import { defaultRunDir, setupBackend } from '../run-setup';
@@ -20,6 +21,11 @@ export function registerGenerate(program: Command): void {
       'verifier / model widths: one width or comma-separated per-layer widths (default: full)',
       widthsArg,
     )
+    .option(
+      '--slices <file>',
+      'a slice file (CSV or JSON, e.g. written by "lm-trainer search"); use with --slice',
+    )
+    .option('--slice <name>', 'the named slice of --slices whose widths the model runs at')
     .option('--prompt <text>', 'text to continue', DEFAULT_PROMPT)
     .option('--max-tokens <n>', 'new tokens (bytes) at most', int('--max-tokens'), 200)
     .option('--temperature <t>', '0 = greedy', float('--temperature', 0, 10), 0.8)
@@ -43,6 +49,7 @@ export function registerGenerate(program: Command): void {
     .action(async (o) => {
       await setupBackend(o.backend);
       const model = await loadRunModel(o);
+      o.widths = (await widthsFromSliceArgs(o, model.config)) ?? o.widths;
       const prompt = Array.from(encodeBytes(o.prompt));
       const verifier = o.onnx ? await onnxEngine(o.onnx) : new TfjsLMEngine(model, o.widths);
       const sampling = {
