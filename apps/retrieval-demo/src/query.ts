@@ -1,0 +1,48 @@
+import { embedImages, pickEncoder, type HnswIndex, type QueryEncoder } from '@matformer/retrieval';
+import type { MatViT } from '@matformer/core';
+import type { DigitSplits } from './data';
+import type { RetrievalReport } from './experiment';
+
+/** What the web page queries: the model, the database index, the encoders and the measured curve. */
+export interface DemoState {
+  model: MatViT;
+  data: DigitSplits;
+  /** The train split embedded by the full encoder; labels are the digits. */
+  index: HnswIndex;
+  /** Query encoders, cheapest first (the slider's stops). */
+  encoders: QueryEncoder[];
+  /** The accuracy-vs-compute table, when measured. */
+  report?: RetrievalReport;
+  k: number;
+}
+
+export interface QueryAnswer {
+  encoder: { name: string; widths: number[]; flops: number; flopsRatio: number };
+  neighbors: { id: number; label: number; distance: number }[];
+  /** Wall-clock ms: embedding the query, searching the index, both. */
+  embedMs: number;
+  searchMs: number;
+  totalMs: number;
+}
+
+/** Embeds one query image with the chosen encoder and finds its k nearest database digits. */
+export async function answerQuery(
+  state: DemoState,
+  pixels: Float32Array, // [H, W, C]
+  encoderName: string,
+  k: number,
+): Promise<QueryAnswer> {
+  const e = pickEncoder(state.encoders, encoderName);
+  const t0 = performance.now();
+  const { vectors } = await embedImages(state.model, pixels, { widths: e.widths });
+  const t1 = performance.now();
+  const r = state.index.query(vectors, k);
+  const t2 = performance.now();
+  return {
+    encoder: { name: e.name, widths: e.widths, flops: e.flops, flopsRatio: e.flopsRatio },
+    neighbors: r.ids.map((id, i) => ({ id, label: r.labels![i], distance: r.distances[i] })),
+    embedMs: t1 - t0,
+    searchMs: t2 - t1,
+    totalMs: t2 - t0,
+  };
+}

@@ -1,0 +1,122 @@
+import { PNG } from 'pngjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { grayToPng } from './png';
+import type { DemoState } from './query';
+import { startServer, type RunningServer } from './server';
+import { quickDemoState } from './test-fixtures';
+import { uploadToPixels } from './upload';
+
+describe('retrieval-demo server', () => {
+  let state: DemoState;
+  let server: RunningServer;
+  beforeAll(async () => {
+    ({ state } = await quickDemoState());
+    server = await startServer(state, { port: 0, maxUploadBytes: 50_000 });
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  it('binds to loopback and serves the page, the encoders and the curve', async () => {
+    expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
+    const page = await fetch(server.url);
+    expect(page.headers.get('content-type')).toMatch(/text\/html/);
+    expect(await page.text()).toContain('id="encoder-slider"');
+    const info = (await (await fetch(new URL('/api/info', server.url))).json()) as {
+      encoders: { name: string; flopsRatio: number; accuracy?: number }[];
+      database: number;
+    };
+    expect(info.database).toBe(2000);
+    expect(info.encoders.map((e) => e.name)).toEqual(state.encoders.map((e) => e.name));
+    expect(info.encoders.every((e) => typeof e.accuracy === 'number')).toBe(true);
+    const png = await fetch(new URL('/api/image/train/3.png', server.url));
+    expect(png.headers.get('content-type')).toBe('image/png');
+    expect(PNG.sync.read(Buffer.from(await png.arrayBuffer())).width).toBe(28);
+  });
+
+  it('answers a held-out query with k labelled neighbours and timings', async () => {
+    const r = await fetch(new URL('/api/query?test=0&encoder=uniform-8&k=5', server.url));
+    const body = (await r.json()) as {
+      query: { label: number };
+      encoder: { name: string };
+      neighbors: { id: number; label: number }[];
+      totalMs: number;
+    };
+    expect(r.status).toBe(200);
+    expect(body.encoder.name).toBe('uniform-8');
+    expect(body.neighbors).toHaveLength(5);
+    expect(body.totalMs).toBeGreaterThan(0);
+    expect(body.query.label).toBe(state.data.test.labels[0]);
+  });
+
+  it('accepts an uploaded PNG, inverting a dark-on-light drawing', async () => {
+    // A held-out digit drawn black on white at 56×56: the server must see it as MNIST does.
+    const src = state.data.test.images.subarray(0, 784);
+    const big = new Float32Array(56 * 56);
+    for (let y = 0; y < 56; y++)
+      for (let x = 0; x < 56; x++) big[y * 56 + x] = 1 - src[(y >> 1) * 28 + (x >> 1)];
+    const r = await fetch(new URL('/api/query?encoder=full', server.url), {
+      method: 'POST',
+      headers: { 'content-type': 'image/png' },
+      body: new Blob([new Uint8Array(grayToPng(big, 56, 56))]),
+    });
+    const body = (await r.json()) as { query: { preview: string }; neighbors: { label: number }[] };
+    expect(r.status).toBe(200);
+    expect(body.neighbors).toHaveLength(10);
+    expect(body.query.preview).toMatch(/^data:image\/png;base64,/);
+    const pixels = uploadToPixels(grayToPng(big, 56, 56), 'image/png', 28);
+    expect(pixels.reduce((s, v) => s + v, 0) / 784).toBeLessThan(0.5); // light digit on dark ground
+  });
+
+  it('rejects bad uploads and parameters with clear errors', async () => {
+    const post = (body: Uint8Array | string, type: string, query = '') =>
+      fetch(new URL(`/api/query${query}`, server.url), {
+        method: 'POST',
+        headers: { 'content-type': type },
+        body: typeof body === 'string' ? body : new Blob([new Uint8Array(body)]),
+      });
+    const expectError = async (r: Response, status: number, message: RegExp) => {
+      expect(r.status).toBe(status);
+      expect(((await r.json()) as { error: string }).error).toMatch(message);
+    };
+    await expectError(
+      await post('GIF89a', 'image/gif'),
+      415,
+      /Content-Type must be image\/png or image\/jpeg, got "image\/gif"/,
+    );
+    await expectError(
+      await post('not an image at all', 'image/png'),
+      400,
+      /not a PNG or JPEG image/,
+    );
+    const png = grayToPng(new Float32Array(784), 28, 28);
+    await expectError(await post(png.subarray(0, 60), 'image/png'), 400, /unreadable PNG/);
+    await expectError(await post(new Uint8Array(60_000), 'image/png'), 413, /limit is 50000 bytes/);
+    await expectError(
+      await post(png, 'image/png', '?encoder=huge'),
+      400,
+      /unknown query encoder "huge"; allowed: full/,
+    );
+    const get = (q: string) => fetch(new URL(`/api/query?${q}`, server.url));
+    await expectError(
+      await get('test=100'),
+      400,
+      /test must be an integer in \[0, 99\], got "100"/,
+    );
+    await expectError(await get('test=0&k=0'), 400, /k must be an integer in \[1, 100\]/);
+    await expectError(
+      await fetch(new URL('/api/image/test/999.png', server.url)),
+      404,
+      /no test digit 999/,
+    );
+    await expectError(await fetch(new URL('/nope', server.url)), 404, /no route for GET \/nope/);
+  });
+
+  it('refuses an oversized PNG canvas before decoding it', () => {
+    const header = grayToPng(new Float32Array(4), 2, 2);
+    header.writeUInt32BE(100_000, 16); // IHDR width
+    expect(() => uploadToPixels(header, 'image/png', 28)).toThrow(
+      /is 100000×2; the limit is 4096×4096/,
+    );
+  });
+});

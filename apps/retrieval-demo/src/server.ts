@@ -1,0 +1,202 @@
+import { readFile } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { MatformerError } from '@matformer/core';
+import { datasetSize } from '@matformer/train';
+import { imageAt } from './data';
+import { grayToPng } from './png';
+import { answerQuery, type DemoState } from './query';
+import { DEFAULT_MAX_UPLOAD_BYTES, UploadError, uploadToPixels } from './upload';
+
+export interface ServerOptions {
+  /** Interface to bind; loopback by default, so the page is not exposed to the network. */
+  host?: string;
+  /** 0 = any free port. */
+  port?: number;
+  maxUploadBytes?: number;
+}
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+const STATIC: Record<string, [file: string, type: string]> = {
+  '/': ['index.html', 'text/html; charset=utf-8'],
+  '/app.js': ['app.js', 'text/javascript; charset=utf-8'],
+  '/style.css': ['style.css', 'text/css; charset=utf-8'],
+};
+// static/ sits beside src/ and dist/, so this resolves from the sources and from the bundle.
+const staticDir = new URL('../static/', import.meta.url);
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const data = JSON.stringify(body);
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'cache-control': 'no-store',
+  });
+  res.end(data);
+}
+
+/**
+ * The request body, refused with 413 as soon as it passes `max` bytes. The rest of an oversized
+ * body is drained unread so the client still gets the answer, then the connection is closed.
+ */
+function readBody(req: IncomingMessage, res: ServerResponse, max: number): Promise<Buffer> {
+  const declared = Number(req.headers['content-length']);
+  const tooBig = (what: string) => {
+    res.setHeader('connection', 'close');
+    res.once('finish', () => req.destroy());
+    req.resume();
+    return new UploadError(413, `the uploaded image is ${what}; the limit is ${max} bytes`);
+  };
+  if (Number.isFinite(declared) && declared > max)
+    return Promise.reject(tooBig(`${declared} bytes`));
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (c: Buffer) => {
+      size += c.length;
+      chunks.push(c);
+      if (size > max) {
+        req.off('data', onData);
+        reject(tooBig(`over ${max} bytes`));
+      }
+    };
+    req.on('data', onData);
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function intParam(url: URL, name: string, min: number, max: number, fallback?: number): number {
+  const raw = url.searchParams.get(name);
+  if (raw === null && fallback !== undefined) return fallback;
+  const v = Number(raw);
+  if (raw === null || !Number.isInteger(v) || v < min || v > max)
+    throw new HttpError(
+      400,
+      `query parameter ${name} must be an integer in [${min}, ${max}], got ${JSON.stringify(raw)}`,
+    );
+  return v;
+}
+
+/** Encoders, dataset sizes and the measured accuracy-vs-compute curve, for the page. */
+function info(state: DemoState) {
+  const byName = new Map(state.report?.rows.map((r) => [r.name, r]));
+  return {
+    k: state.k,
+    database: state.index.count,
+    heldOut: datasetSize(state.data.test),
+    classes: state.data.train.classes,
+    encoders: state.encoders.map((e) => {
+      const row = byName.get(e.name);
+      return {
+        name: e.name,
+        widths: e.widths,
+        flops: e.flops,
+        flopsRatio: e.flopsRatio,
+        ...(row ? { accuracy: row.accuracy, recall: row.recall } : {}),
+      };
+    }),
+    curveQueries: state.report?.queries ?? 0,
+  };
+}
+
+async function route(
+  state: DemoState,
+  req: IncomingMessage,
+  res: ServerResponse,
+  maxUpload: number,
+) {
+  const url = new URL(req.url ?? '/', 'http://localhost');
+  const method = req.method ?? 'GET';
+  const { train, test } = state.data;
+  const size = state.model.config.imageSize;
+
+  const staticFile = STATIC[url.pathname];
+  if (staticFile && method === 'GET') {
+    const body = await readFile(new URL(staticFile[0], staticDir));
+    res.writeHead(200, { 'content-type': staticFile[1], 'cache-control': 'no-store' });
+    res.end(body);
+    return;
+  }
+  const img = /^\/api\/image\/(train|test)\/(\d+)\.png$/.exec(url.pathname);
+  if (img && method === 'GET') {
+    const d = img[1] === 'train' ? train : test;
+    const i = Number(img[2]);
+    if (i >= datasetSize(d))
+      throw new HttpError(404, `no ${img[1]} digit ${i} (there are ${datasetSize(d)})`);
+    res.writeHead(200, { 'content-type': 'image/png', 'cache-control': 'max-age=3600' });
+    res.end(grayToPng(imageAt(d, i), d.width, d.height));
+    return;
+  }
+  if (url.pathname === '/api/info' && method === 'GET') return sendJson(res, 200, info(state));
+  if (url.pathname === '/api/query') {
+    const encoder = url.searchParams.get('encoder') ?? state.encoders.at(-1)!.name;
+    const k = intParam(url, 'k', 1, 100, state.k);
+    if (method === 'GET') {
+      const i = intParam(url, 'test', 0, datasetSize(test) - 1);
+      const answer = await answerQuery(state, imageAt(test, i), encoder, k);
+      return sendJson(res, 200, {
+        query: { source: 'test', index: i, label: test.labels[i] },
+        ...answer,
+      });
+    }
+    if (method === 'POST') {
+      const bytes = await readBody(req, res, maxUpload);
+      const pixels = uploadToPixels(bytes, req.headers['content-type'], size, maxUpload);
+      const answer = await answerQuery(state, pixels, encoder, k);
+      const preview = `data:image/png;base64,${grayToPng(pixels, size, size).toString('base64')}`;
+      return sendJson(res, 200, { query: { source: 'upload', preview }, ...answer });
+    }
+    throw new HttpError(405, `${method} is not allowed on /api/query (GET or POST)`);
+  }
+  throw new HttpError(404, `no route for ${method} ${url.pathname}`);
+}
+
+/** Serves the demo page and its JSON API until `close()`. */
+export function startServer(state: DemoState, opts: ServerOptions = {}): Promise<RunningServer> {
+  const host = opts.host ?? '127.0.0.1';
+  const maxUpload = opts.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES;
+  const server = createServer((req, res) => {
+    route(state, req, res, maxUpload).catch((e: Error) => {
+      // Our own errors are the client's fault and say so; anything else is a 500.
+      const status =
+        e instanceof HttpError || e instanceof UploadError
+          ? e.status
+          : e instanceof MatformerError
+            ? 400
+            : 500;
+      if (status === 500) console.error(e);
+      if (!res.headersSent) sendJson(res, status, { error: e.message });
+      else res.end();
+    });
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, host, () => {
+      const { port } = server.address() as AddressInfo;
+      const shown = host.includes(':') ? `[${host}]` : host;
+      resolve({
+        url: `http://${shown}:${port}/`,
+        port,
+        close: () =>
+          new Promise<void>((done, fail) => {
+            server.closeAllConnections();
+            server.close((err) => (err ? fail(err) : done()));
+          }),
+      });
+    });
+  });
+}

@@ -1,0 +1,208 @@
+// The demo page: no framework, just the JSON API of server.ts.
+const $ = (id) => document.getElementById(id);
+const SVG = 'http://www.w3.org/2000/svg';
+
+let info;
+/** The current query: { kind: 'test', index } or { kind: 'upload', file }. */
+let query;
+/** Responses can arrive out of order when the slider moves fast: only the latest is drawn. */
+let sequence = 0;
+
+function encoder() {
+  return info.encoders[Number($('encoder-slider').value)];
+}
+
+function showStatus(text) {
+  $('status').textContent = text;
+}
+
+function describeEncoder() {
+  const e = encoder();
+  $('encoder-name').textContent = e.name;
+  $('encoder-widths').textContent = `FFN widths ${e.widths.join('/')}`;
+  $('encoder-flops').textContent =
+    `${(e.flops / 1e6).toFixed(2)} MFLOPs (${(100 * e.flopsRatio).toFixed(1)}% of full)`;
+  drawCurve();
+}
+
+function drawCurve() {
+  const svg = $('curve');
+  svg.replaceChildren();
+  const points = info.encoders.filter((e) => e.accuracy !== undefined);
+  if (points.length === 0) {
+    $('curve-caption').textContent = 'No accuracy measurements yet (run the CLI table first).';
+    return;
+  }
+  const W = 360,
+    H = 220,
+    L = 44,
+    R = 10,
+    T = 10,
+    B = 34;
+  const accs = points.map((p) => 100 * p.accuracy);
+  const lo = Math.floor(Math.min(...accs) - 1),
+    hi = Math.ceil(Math.max(...accs) + 0.5);
+  const x = (r) => L + (W - L - R) * r;
+  const y = (a) => T + (H - T - B) * (1 - (a - lo) / Math.max(1e-9, hi - lo));
+  const el = (name, attrs, text) => {
+    const n = document.createElementNS(SVG, name);
+    for (const [k, v] of Object.entries(attrs)) n.setAttribute(k, String(v));
+    if (text !== undefined) n.textContent = text;
+    svg.appendChild(n);
+    return n;
+  };
+  el('line', { x1: L, y1: H - B, x2: W - R, y2: H - B, stroke: '#888' });
+  el('line', { x1: L, y1: T, x2: L, y2: H - B, stroke: '#888' });
+  for (const r of [0, 0.25, 0.5, 0.75, 1]) {
+    el('text', { x: x(r), y: H - B + 14, 'text-anchor': 'middle', 'font-size': 10 }, `${100 * r}%`);
+  }
+  for (const a of [lo, (lo + hi) / 2, hi]) {
+    el(
+      'text',
+      { x: L - 4, y: y(a) + 3, 'text-anchor': 'end', 'font-size': 10 },
+      `${a.toFixed(1)}%`,
+    );
+  }
+  el(
+    'text',
+    { x: (L + W - R) / 2, y: H - 4, 'text-anchor': 'middle', 'font-size': 11 },
+    'query FLOPs (% of full)',
+  );
+  el('text', { x: 10, y: T + 8, 'font-size': 11 }, '1-NN');
+  const uniform = points.filter((p) => p.name.startsWith('uniform-'));
+  el('polyline', {
+    points: uniform.map((p) => `${x(p.flopsRatio)},${y(100 * p.accuracy)}`).join(' '),
+    fill: 'none',
+    stroke: '#4a7',
+  });
+  const current = encoder().name;
+  for (const p of points) {
+    const c = el('circle', {
+      cx: x(p.flopsRatio),
+      cy: y(100 * p.accuracy),
+      r: p.name === current ? 6 : 4,
+      class: `point${p.name === current ? ' selected' : ''}`,
+      'data-encoder': p.name,
+    });
+    const title = document.createElementNS(SVG, 'title');
+    title.textContent = `${p.name}: ${(100 * p.accuracy).toFixed(2)}% 1-NN, recall@${info.k} ${p.recall.toFixed(3)}, ${(100 * p.flopsRatio).toFixed(1)}% FLOPs`;
+    c.appendChild(title);
+  }
+  $('curve-caption').textContent =
+    `1-NN accuracy of ${info.curveQueries} held-out queries against the full-encoder database, per query encoder (line: uniform widths; dots off it: Mix'n'Match).`;
+}
+
+function renderAnswer(answer) {
+  const list = $('neighbors');
+  list.replaceChildren();
+  const truth = answer.query.label;
+  let matches = 0;
+  for (const n of answer.neighbors) {
+    const li = document.createElement('li');
+    li.className = `neighbor${truth === undefined ? '' : n.label === truth ? ' match' : ' miss'}`;
+    li.dataset.label = String(n.label);
+    li.dataset.id = String(n.id);
+    const img = document.createElement('img');
+    img.className = 'digit';
+    img.src = `/api/image/train/${n.id}.png`;
+    img.alt = `database digit ${n.id}, label ${n.label}`;
+    const label = document.createElement('div');
+    label.className = 'label';
+    label.textContent = info.classes[n.label] ?? String(n.label);
+    const dist = document.createElement('div');
+    dist.textContent = `d=${n.distance.toFixed(3)}`;
+    li.append(img, label, dist);
+    list.appendChild(li);
+    if (n.label === truth) matches++;
+  }
+  $('latency').textContent =
+    `${answer.totalMs.toFixed(1)} ms (embed ${answer.embedMs.toFixed(1)} ms with ${answer.encoder.name}, search ${answer.searchMs.toFixed(2)} ms)`;
+  $('agreement').textContent =
+    truth === undefined
+      ? ''
+      : `${matches} of ${answer.neighbors.length} neighbours share the query's label.`;
+  if (truth !== undefined) $('query-label').textContent = info.classes[truth] ?? String(truth);
+  document.body.dataset.encoder = answer.encoder.name;
+}
+
+async function runQuery() {
+  if (!query) return;
+  const seq = ++sequence;
+  const params = new URLSearchParams({ encoder: encoder().name, k: String(info.k) });
+  let res;
+  document.body.dataset.state = 'querying';
+  try {
+    if (query.kind === 'test') {
+      params.set('test', String(query.index));
+      res = await fetch(`/api/query?${params}`);
+    } else {
+      res = await fetch(`/api/query?${params}`, {
+        method: 'POST',
+        headers: { 'content-type': query.file.type || 'application/octet-stream' },
+        body: query.file,
+      });
+    }
+    const body = await res.json();
+    if (seq !== sequence) return;
+    if (!res.ok) throw new Error(body.error ?? `HTTP ${res.status}`);
+    showStatus('');
+    if (body.query.preview) $('query-image').src = body.query.preview;
+    renderAnswer(body);
+    document.body.dataset.queries = String(Number(document.body.dataset.queries) + 1);
+  } catch (e) {
+    if (seq === sequence) showStatus(`query failed: ${e.message}`);
+  } finally {
+    if (seq === sequence) document.body.dataset.state = 'ready';
+  }
+}
+
+function pickTest(i) {
+  query = { kind: 'test', index: i };
+  $('query-image').src = `/api/image/test/${i}.png`;
+  $('query-desc').textContent = `held-out digit #${i}`;
+  $('query-label').textContent = '…';
+  for (const b of $('digit-grid').children)
+    b.classList.toggle('selected', Number(b.dataset.index) === i);
+  runQuery();
+}
+
+async function init() {
+  info = await (await fetch('/api/info')).json();
+  $('db-count').textContent = info.database.toLocaleString('en-US');
+  const slider = $('encoder-slider');
+  slider.max = String(info.encoders.length - 1);
+  slider.value = String(info.encoders.length - 1); // start at the full encoder
+  slider.addEventListener('input', () => {
+    describeEncoder();
+    runQuery();
+  });
+  describeEncoder();
+  const grid = $('digit-grid');
+  for (let i = 0; i < Math.min(30, info.heldOut); i++) {
+    const b = document.createElement('button');
+    b.type = 'button';
+    b.dataset.index = String(i);
+    b.title = `held-out digit #${i}`;
+    const img = document.createElement('img');
+    img.src = `/api/image/test/${i}.png`;
+    img.alt = `held-out digit ${i}`;
+    b.appendChild(img);
+    b.addEventListener('click', () => pickTest(i));
+    grid.appendChild(b);
+  }
+  $('random-digit').addEventListener('click', () =>
+    pickTest(Math.floor(Math.random() * info.heldOut)),
+  );
+  $('upload').addEventListener('change', (ev) => {
+    const file = ev.target.files[0];
+    if (!file) return;
+    query = { kind: 'upload', file };
+    $('query-desc').textContent = `upload ${file.name}`;
+    $('query-label').textContent = 'unknown';
+    for (const b of grid.children) b.classList.remove('selected');
+    runQuery();
+  });
+  document.body.dataset.state = 'ready';
+}
+
+init().catch((e) => showStatus(`could not load the demo: ${e.message}`));
