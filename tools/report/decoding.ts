@@ -1,0 +1,171 @@
+// Consistency and speculative decoding, MatLM submodels vs independently trained baselines.
+// MatLM: reference/verifier = the full model, draft = a granularity extracted to a dense model
+// (as one would deploy it). Baseline: reference/verifier = the full-width baseline, draft = the
+// baseline of the draft's width. Same prompts, same engines (tfjs, the default backend), greedy.
+import { loadavg } from 'node:os';
+import { extract, flopsPerToken, paramCount, TfjsLMEngine, type MatLM } from '@matformer/core';
+import {
+  analyticSpeedup,
+  consistency,
+  generate,
+  speculativeGenerate,
+  tokenWindows,
+  type ConsistencyReport,
+} from '@matformer/speculative';
+import { decodeBytes } from '@matformer/train';
+import type { LMFamily } from './lm';
+import type { Settings } from './settings';
+
+export interface ConsistencyRow {
+  width: number;
+  params: number;
+  matformer: ConsistencyReport;
+  baseline: ConsistencyReport;
+}
+
+export interface SpecStats {
+  /** Accepted / drafted tokens. */
+  acceptanceRate: number;
+  /** Per-token acceptance α = accepted / (accepted + rejections). */
+  alpha: number;
+  tokensPerVerifierCall: number;
+  /** Summed over prompts: the fastest of the repetitions per prompt. */
+  ms: number;
+  /** Plain greedy decoding of the same verifier, same prompts, same run. */
+  plainMs: number;
+  speedup: number;
+  /** Leviathan et al.'s expected speed-up from α, k and the draft/verifier FLOPs ratio. */
+  analytic: number;
+  /** Prompts whose output equals the verifier's plain greedy output (must be all). */
+  identical: number;
+}
+
+export interface SpeculativeRow {
+  width: number;
+  params: number;
+  matformer: SpecStats;
+  baseline: SpecStats;
+}
+
+export interface SpeculativeResult {
+  rows: SpeculativeRow[];
+  prompts: string[];
+  newTokens: number;
+  k: number;
+  reps: number;
+  /** 1-minute load average before and after the timing (others' jobs skew wall-clock numbers). */
+  load: [number, number];
+}
+
+const full = (f: LMFamily) => f.config.dFF;
+const smaller = (f: LMFamily) => f.config.granularities.slice(0, -1);
+
+export async function consistencyRows(f: LMFamily, s: Settings['consistency']): Promise<ConsistencyRow[]> {
+  const windows = tokenWindows(f.corpus.val, s.windows, s.length);
+  const opts = { promptLength: s.promptLength, greedyTokens: s.greedyTokens };
+  const matFull = new TfjsLMEngine(f.matformer.model);
+  const baseFull = new TfjsLMEngine(f.baselines.get(full(f))!.model);
+  const rows: ConsistencyRow[] = [];
+  for (const w of smaller(f)) {
+    rows.push({
+      width: w,
+      params: paramCount(f.config, w),
+      matformer: await consistency(matFull, new TfjsLMEngine(f.matformer.model, w), windows, opts),
+      baseline: await consistency(baseFull, new TfjsLMEngine(f.baselines.get(w)!.model), windows, opts),
+    });
+  }
+  return rows;
+}
+
+/** Prompts: evenly spaced slices of the held-out text, starting at a word boundary. */
+function heldOutPrompts(f: LMFamily, n: number, length: number): number[][] {
+  const val = f.corpus.val;
+  const stride = Math.floor((val.length - 2 * length) / n);
+  return Array.from({ length: n }, (_, i) => {
+    let at = i * stride;
+    while (at < val.length - length - 1 && val[at] !== 32) at++; // a space
+    return Array.from(val.subarray(at + 1, at + 1 + length));
+  });
+}
+
+export async function speculativeRows(f: LMFamily, s: Settings['speculative']): Promise<SpeculativeResult> {
+  const prompts = heldOutPrompts(f, s.prompts, s.promptLength);
+  const load0 = loadavg()[0];
+  const verifiers = {
+    matformer: new TfjsLMEngine(f.matformer.model),
+    baseline: new TfjsLMEngine(f.baselines.get(full(f))!.model),
+  };
+  const extracted: MatLM[] = smaller(f).map((w) => extract(f.matformer.model, w));
+  const drafts = smaller(f).map((w, i) => ({
+    width: w,
+    matformer: new TfjsLMEngine(extracted[i]),
+    baseline: new TfjsLMEngine(f.baselines.get(w)!.model),
+  }));
+  const families = ['matformer', 'baseline'] as const;
+  const decode = { maxNewTokens: s.newTokens };
+  const spec = { maxNewTokens: s.newTokens, k: s.k, adaptive: false, mode: 'greedy' as const };
+
+  // Warm-up: the first forward of each shape compiles/allocates; keep it out of the timings.
+  for (const fam of families) {
+    await generate(verifiers[fam], prompts[0], { maxNewTokens: 2 });
+    for (const d of drafts) await speculativeGenerate(d[fam], verifiers[fam], prompts[0], { ...spec, maxNewTokens: 4 });
+  }
+
+  type Acc = { ms: number[]; accepted: number; drafted: number; rejections: number; calls: number; tokens: number; identical: number };
+  const acc = () => ({ ms: prompts.map(() => Infinity), accepted: 0, drafted: 0, rejections: 0, calls: 0, tokens: 0, identical: 0 }) as Acc;
+  const plain = { matformer: acc(), baseline: acc() };
+  const specAcc = drafts.map(() => ({ matformer: acc(), baseline: acc() }));
+
+  for (let rep = 0; rep < s.reps; rep++) {
+    for (const [pi, prompt] of prompts.entries()) {
+      // Interleaved, so a burst of someone else's load hits every config alike.
+      for (const fam of families) {
+        const t0 = performance.now();
+        const out = await generate(verifiers[fam], prompt, decode);
+        plain[fam].ms[pi] = Math.min(plain[fam].ms[pi], performance.now() - t0);
+        for (const [di, d] of drafts.entries()) {
+          const a = specAcc[di][fam];
+          const t1 = performance.now();
+          const r = await speculativeGenerate(d[fam], verifiers[fam], prompt, spec);
+          a.ms[pi] = Math.min(a.ms[pi], performance.now() - t1);
+          if (rep > 0) continue; // greedy: the tokens and counts are the same every repetition
+          a.accepted += r.stats.accepted;
+          a.drafted += r.stats.drafted;
+          a.rejections += r.stats.rejections;
+          a.calls += r.stats.verifierCalls;
+          a.tokens += r.tokens.length;
+          if (r.tokens.join() === out.tokens.join()) a.identical++;
+        }
+      }
+    }
+  }
+  extracted.forEach((m) => m.dispose());
+
+  const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+  const rows = drafts.map((d, di) => {
+    const stats = (fam: (typeof families)[number]): SpecStats => {
+      const a = specAcc[di][fam];
+      const alpha = a.accepted + a.rejections > 0 ? a.accepted / (a.accepted + a.rejections) : 0;
+      const c = flopsPerToken(f.config, d.width) / flopsPerToken(f.config);
+      return {
+        acceptanceRate: a.drafted ? a.accepted / a.drafted : 0,
+        alpha,
+        tokensPerVerifierCall: a.calls ? a.tokens / a.calls : 0,
+        ms: sum(a.ms),
+        plainMs: sum(plain[fam].ms),
+        speedup: sum(plain[fam].ms) / sum(a.ms),
+        analytic: analyticSpeedup(alpha, s.k, c),
+        identical: a.identical,
+      };
+    };
+    return { width: d.width, params: paramCount(f.config, d.width), matformer: stats('matformer'), baseline: stats('baseline') };
+  });
+  return {
+    rows,
+    prompts: prompts.map((p) => decodeBytes(p)),
+    newTokens: s.newTokens,
+    k: s.k,
+    reps: s.reps,
+    load: [load0, loadavg()[0]],
+  };
+}

@@ -1,0 +1,153 @@
+// The paper-claims report: trains (or reuses) a MatLM and a MatViT with independently trained
+// baselines, measures loss, Mix'n'Match, consistency, speculative decoding and adaptive
+// retrieval, and writes report/README.md, SVG figures and results.json.
+//
+//   npm run report                       full mode (about an hour on 2 cores; cached in runs/report/)
+//   npm run report -- --quick            tiny models, a few steps (CI smoke test; runs/report-quick/)
+//   options: --out <dir> (default report)  --runs <dir> (the training cache)
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, rm } from 'node:fs/promises';
+import { cpus, loadavg, platform, release, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { describeBackend, paramCount, selectBackend, writeFileAtomic } from '@matformer/core';
+import { consistencyRows, speculativeRows } from './decoding';
+import { lossRows, trainLMFamily } from './lm';
+import { readme } from './markdown';
+import { mixAndMatch } from './mix';
+import { figures } from './plots';
+import type { Results, TrainingRow } from './results';
+import { fullSettings, quickSettings } from './settings';
+import { accuracyRows, retrieval, trainViTFamily } from './vit';
+
+const USAGE = `usage: npx tsx --conditions=@matformer/source tools/report/index.ts [--quick] [--out <dir>] [--runs <dir>]
+  --quick       tiny models and a handful of steps (2–4 minutes); every table and figure, meaningless numbers
+  --out <dir>   where README.md, the SVG figures and results.json go (default: report)
+  --runs <dir>  cache of trained models (default: runs/report, or runs/report-quick with --quick)`;
+
+function parse() {
+  try {
+    return parseArgs({
+      options: {
+        quick: { type: 'boolean', default: false },
+        out: { type: 'string', default: 'report' },
+        runs: { type: 'string' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+      strict: true,
+    }).values;
+  } catch (e) {
+    console.error(`${(e as Error).message}\n${USAGE}`);
+    process.exit(2);
+  }
+}
+
+/** The command a reader runs to regenerate this report (as `npm run report`, with the options given). */
+function commandLine(args: ReturnType<typeof parse>): string {
+  const extra = [
+    ...(args.quick ? ['--quick'] : []),
+    ...(args.out !== 'report' ? ['--out', args.out!] : []),
+    ...(args.runs ? ['--runs', args.runs] : []),
+  ];
+  return `npm run report${extra.length ? ` -- ${extra.join(' ')}` : ''}`;
+}
+
+async function main(): Promise<void> {
+  const args = parse();
+  if (args.help) {
+    console.log(USAGE);
+    return;
+  }
+  const settings = args.quick ? quickSettings() : fullSettings();
+  const runs = args.runs ?? (args.quick ? 'runs/report-quick' : 'runs/report');
+  const out = args.out!;
+  const t00 = performance.now();
+  const log = (line: string) =>
+    process.stderr.write(`[${((performance.now() - t00) / 1000).toFixed(0).padStart(5)} s] ${line}\n`);
+  const timings: Record<string, number> = {};
+  const stage = async <T>(name: string, fn: () => Promise<T> | T): Promise<T> => {
+    log(`${name}…`);
+    const t0 = performance.now();
+    const result = await fn();
+    timings[name] = (performance.now() - t0) / 1000;
+    return result;
+  };
+
+  const choice = await selectBackend();
+  const load0 = loadavg()[0];
+  log(`report (${settings.mode}) → ${out}/, models cached in ${runs}/; backend ${describeBackend(choice)}; load ${load0.toFixed(1)}`);
+
+  const lmFam = await stage('LM training', () => trainLMFamily(settings.lm, runs, log));
+  const vitFam = await stage('ViT training', () => trainViTFamily(settings.vit, runs, log));
+  const losses = await stage('LM loss', () => lossRows(lmFam));
+  const mix = await stage("Mix'n'Match", () => mixAndMatch(lmFam, settings.mix, log));
+  const consistency = await stage('consistency', () => consistencyRows(lmFam, settings.consistency));
+  const speculative = await stage('speculative decoding', () => speculativeRows(lmFam, settings.speculative));
+  const accuracy = await stage('ViT accuracy', () => accuracyRows(vitFam));
+  const ret = await stage('retrieval', () => retrieval(vitFam, settings.retrieval));
+
+  const training: TrainingRow[] = [
+    [lmFam.matformer, ...lmFam.baselines.values()].map((run) => ({ run, family: 'lm' as const })),
+    [vitFam.matformer, ...vitFam.baselines.values()].map((run) => ({ run, family: 'vit' as const })),
+  ]
+    .flat()
+    .map(({ run, family }) => ({
+      name: run.name,
+      family,
+      widths: run.model.config.granularities,
+      params: paramCount(run.model.config),
+      steps: run.steps,
+      seconds: run.seconds,
+      reused: run.reused,
+    }));
+  const command = commandLine(args);
+  const results: Results = {
+    env: {
+      command,
+      date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+      cpu: cpus()[0]?.model.trim() ?? 'unknown CPU',
+      cores: cpus().length,
+      memoryGiB: Math.round(totalmem() / 2 ** 30),
+      node: process.versions.node,
+      platform: `${platform()} ${release()}`,
+      backend: describeBackend(choice),
+      load: [load0, loadavg()[0]],
+    },
+    settings,
+    training,
+    curves: {
+      matformer: lmFam.matformer.curve,
+      baseline: lmFam.baselines.get(settings.lm.config.dFF)!.curve,
+    },
+    lm: {
+      tokensPerModel: lmFam.tokensPerModel,
+      losses,
+      mix,
+      consistency,
+      speculative,
+    },
+    vit: { imagesPerModel: vitFam.imagesPerModel, accuracy, retrieval: ret },
+    timings,
+  };
+
+  const figs = figures(results);
+  const markdown = readme(results, figs, command);
+  await mkdir(out, { recursive: true });
+  // Figures from an older version of the report would otherwise linger next to the new ones.
+  if (existsSync(out))
+    for (const f of await readdir(out))
+      if (f.endsWith('.svg') && !figs.some((g) => g.file === f)) await rm(join(out, f));
+  for (const f of figs) await writeFileAtomic(join(out, f.file), f.svg);
+  await writeFileAtomic(join(out, 'results.json'), JSON.stringify(results, null, 2) + '\n');
+  await writeFileAtomic(join(out, 'README.md'), markdown);
+  log(`wrote ${out}/README.md, ${figs.length} figures and results.json in ${((performance.now() - t00) / 1000).toFixed(0)} s`);
+}
+
+main().then(
+  // Exit explicitly: a stray timer or native handle must not keep a finished report alive.
+  () => process.exit(0),
+  (e) => {
+    console.error(`report failed: ${(e as Error).stack ?? e}`);
+    process.exit(1);
+  },
+);

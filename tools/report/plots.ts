@@ -1,0 +1,250 @@
+// The report's figures, from the results: file name → SVG document.
+import type { Results } from './results';
+import { palette, plotSvg, si, type Series } from './svg';
+
+export const BITS = 1 / Math.LN2; // nats → bits (per byte, with the byte-level tokenizer)
+
+const pct = (v: number) => `${Number((100 * v).toPrecision(3))}%`;
+const widthLabel = (w: number) => `d_ff ${w}`;
+
+export interface Figure {
+  file: string;
+  title: string;
+  svg: string;
+}
+
+export function figures(r: Results): Figure[] {
+  const out: Figure[] = [];
+  const add = (file: string, spec: Parameters<typeof plotSvg>[0]) =>
+    out.push({ file, title: spec.title, svg: plotSvg(spec) });
+
+  // (1) Loss vs params, with Mix'n'Match.
+  // Uniform configs are the granularities themselves (already drawn); plot only the mixed ones.
+  const mixed = r.lm.mix.points.filter((p) => !p.widths.every((w) => w === p.widths[0]));
+  const front = r.lm.mix.front.filter((p) => mixed.includes(p));
+  add('lm-loss-vs-params.svg', {
+    title: 'Held-out loss vs parameters (MatLM on Moby Dick)',
+    xLabel: 'parameters',
+    yLabel: 'validation loss (bits/byte)',
+    xLog: true,
+    series: [
+      {
+        name: 'MatLM granularities',
+        color: palette.matformer,
+        marker: 'circle',
+        line: true,
+        points: r.lm.losses.map((l) => ({ x: l.params, y: l.matformer * BITS, label: String(l.width) })),
+      },
+      {
+        name: 'independent baselines',
+        color: palette.baseline,
+        marker: 'square',
+        line: true,
+        points: r.lm.losses.map((l) => ({ x: l.params, y: l.baseline * BITS })),
+      },
+      {
+        name: "Mix'n'Match configs",
+        color: palette.mix,
+        marker: 'dot',
+        points: mixed.map((p) => ({ x: p.params, y: p.loss * BITS })),
+      },
+      {
+        name: "Mix'n'Match Pareto front",
+        color: palette.front,
+        marker: 'diamond',
+        points: front.map((p) => ({ x: p.params, y: p.loss * BITS })),
+      },
+    ],
+  });
+
+  // (2) Consistency.
+  const cons = r.lm.consistency;
+  add('lm-consistency-top1.svg', {
+    title: 'Top-1 agreement with the full model',
+    xLabel: 'submodel parameters',
+    yLabel: 'top-1 agreement with the full model',
+    xLog: true,
+    yFormat: pct,
+    series: [
+      {
+        name: 'MatLM submodel vs MatLM',
+        color: palette.matformer,
+        marker: 'circle',
+        line: true,
+        points: cons.map((c) => ({ x: c.params, y: c.matformer.top1Agreement, label: String(c.width) })),
+      },
+      {
+        name: 'baseline vs full baseline',
+        color: palette.baseline,
+        marker: 'square',
+        line: true,
+        points: cons.map((c) => ({ x: c.params, y: c.baseline.top1Agreement })),
+      },
+    ],
+  });
+  add('lm-consistency-kl.svg', {
+    title: 'KL(full ‖ submodel) over held-out positions',
+    xLabel: 'submodel parameters',
+    yLabel: 'mean KL (nats)',
+    xLog: true,
+    yInclude: [0],
+    series: [
+      {
+        name: 'MatLM submodel vs MatLM',
+        color: palette.matformer,
+        marker: 'circle',
+        line: true,
+        points: cons.map((c) => ({ x: c.params, y: c.matformer.meanKL, label: String(c.width) })),
+      },
+      {
+        name: 'baseline vs full baseline',
+        color: palette.baseline,
+        marker: 'square',
+        line: true,
+        points: cons.map((c) => ({ x: c.params, y: c.baseline.meanKL })),
+      },
+    ],
+  });
+
+  // (3) Speculative decoding.
+  const spec = r.lm.speculative.rows;
+  add('lm-speculative-acceptance.svg', {
+    title: `Speculative decoding: draft acceptance (greedy, k = ${r.lm.speculative.k})`,
+    xLabel: 'draft parameters',
+    yLabel: 'accepted / drafted tokens',
+    xLog: true,
+    yFormat: pct,
+    yInclude: [0],
+    series: [
+      {
+        name: 'MatLM draft → MatLM',
+        color: palette.matformer,
+        marker: 'circle',
+        line: true,
+        points: spec.map((s) => ({ x: s.params, y: s.matformer.acceptanceRate, label: String(s.width) })),
+      },
+      {
+        name: 'baseline draft → baseline',
+        color: palette.baseline,
+        marker: 'square',
+        line: true,
+        points: spec.map((s) => ({ x: s.params, y: s.baseline.acceptanceRate })),
+      },
+    ],
+  });
+  add('lm-speculative-speedup.svg', {
+    title: 'Speculative decoding: wall-clock speed-up over plain greedy',
+    xLabel: 'draft parameters',
+    yLabel: 'speed-up (×)',
+    xLog: true,
+    yInclude: [1],
+    series: [
+      {
+        name: 'MatLM draft (measured)',
+        color: palette.matformer,
+        marker: 'circle',
+        line: true,
+        points: spec.map((s) => ({ x: s.params, y: s.matformer.speedup, label: String(s.width) })),
+      },
+      {
+        name: 'baseline draft (measured)',
+        color: palette.baseline,
+        marker: 'square',
+        line: true,
+        points: spec.map((s) => ({ x: s.params, y: s.baseline.speedup })),
+      },
+      {
+        name: 'MatLM (FLOPs model)',
+        color: palette.matformer,
+        marker: 'dot',
+        line: true,
+        dashed: true,
+        points: spec.map((s) => ({ x: s.params, y: s.matformer.analytic })),
+      },
+      {
+        name: 'baseline (FLOPs model)',
+        color: palette.baseline,
+        marker: 'dot',
+        line: true,
+        dashed: true,
+        points: spec.map((s) => ({ x: s.params, y: s.baseline.analytic })),
+      },
+    ],
+  });
+
+  // (4) Retrieval.
+  const ret = r.vit.retrieval.rows;
+  add('vit-retrieval.svg', {
+    title: 'MNIST 1-NN retrieval vs query compute (database: full model)',
+    xLabel: 'query encoder FLOPs per image',
+    yLabel: '1-NN accuracy',
+    xLog: true,
+    yFormat: pct,
+    series: [
+      {
+        name: 'MatViT queries',
+        color: palette.matformer,
+        marker: 'circle',
+        line: true,
+        points: ret.map((x) => ({ x: x.flopsPerImage, y: x.matformer, label: widthLabel(x.width) })),
+      },
+      {
+        name: 'baseline ViT queries',
+        color: palette.baseline,
+        marker: 'square',
+        line: true,
+        points: ret.map((x) => ({ x: x.flopsPerImage, y: x.baseline })),
+      },
+      {
+        name: 'MatViT, re-indexed DB',
+        color: palette.matformer,
+        marker: 'dot',
+        line: true,
+        dashed: true,
+        points: ret.map((x) => ({ x: x.flopsPerImage, y: x.matformerOwnDb })),
+      },
+      {
+        name: 'baseline, re-indexed DB',
+        color: palette.baseline,
+        marker: 'dot',
+        line: true,
+        dashed: true,
+        points: ret.map((x) => ({ x: x.flopsPerImage, y: x.baselineOwnDb })),
+      },
+    ],
+  });
+
+  // Training curves: a sanity check that both families trained (same steps, same data).
+  // Per-step losses are noisy (one small batch each): plot a trailing moving average.
+  const n = r.curves.matformer.length;
+  const window = Math.max(1, Math.round(n / 25));
+  const smooth = (c: { step: number; loss: number }[]) =>
+    c.map((p, i) => {
+      const w = c.slice(Math.max(0, i - window + 1), i + 1);
+      return { x: p.step, y: (w.reduce((s, q) => s + q.loss, 0) / w.length) * BITS };
+    });
+  const curves: Series[] = [
+    {
+      name: 'MatLM (full width)',
+      color: palette.matformer,
+      marker: 'none',
+      line: true,
+      points: smooth(r.curves.matformer),
+    },
+    {
+      name: 'baseline (full width)',
+      color: palette.baseline,
+      marker: 'none',
+      line: true,
+      points: smooth(r.curves.baseline),
+    },
+  ];
+  add('lm-training.svg', {
+    title: `Training loss, full-width models${window > 1 ? ` (mean of the last ${window} steps)` : ''}`,
+    xLabel: 'step',
+    yLabel: 'training loss (bits/byte)',
+    xFormat: si,
+    series: curves,
+  });
+  return out;
+}

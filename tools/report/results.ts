@@ -1,0 +1,52 @@
+// The measured results the report is written from (also saved as report/results.json).
+import type { ConsistencyRow, SpeculativeResult } from './decoding';
+import type { LossRow } from './lm';
+import type { MixResult } from './mix';
+import type { Settings } from './settings';
+import type { AccuracyRow, RetrievalResult } from './vit';
+
+export interface TrainingRow {
+  name: string;
+  family: 'lm' | 'vit';
+  /** FFN widths trained jointly (MatFormer: all granularities; a baseline: one). */
+  widths: number[];
+  params: number;
+  steps: number;
+  seconds: number;
+  reused: boolean;
+}
+
+export interface Environment {
+  command: string;
+  date: string;
+  cpu: string;
+  cores: number;
+  memoryGiB: number;
+  node: string;
+  platform: string;
+  backend: string;
+  /** 1-minute load average at the start and at the end of the run. */
+  load: [number, number];
+}
+
+export interface Results {
+  env: Environment;
+  settings: Settings;
+  training: TrainingRow[];
+  /** Training loss curves of the full-width models (MatLM full granularity, full baseline). */
+  curves: { matformer: { step: number; loss: number }[]; baseline: { step: number; loss: number }[] };
+  lm: {
+    tokensPerModel: number;
+    losses: LossRow[];
+    mix: MixResult;
+    consistency: ConsistencyRow[];
+    speculative: SpeculativeResult;
+  };
+  vit: {
+    imagesPerModel: number;
+    accuracy: AccuracyRow[];
+    retrieval: RetrievalResult;
+  };
+  /** Wall-clock seconds of each stage of this invocation. */
+  timings: Record<string, number>;
+}

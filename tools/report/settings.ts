@@ -1,0 +1,114 @@
+// What the report trains and measures, in full and --quick mode. Everything a cached run depends
+// on is here, so a changed setting retrains that run (runs.ts compares the whole spec).
+import { matlmConfig, matvitConfig, type MatLMConfig, type MatViTConfig } from '@matformer/core';
+import type { TrainOptions } from '@matformer/train';
+
+export interface LMSettings {
+  config: MatLMConfig;
+  train: Partial<TrainOptions>;
+  batchSize: number;
+  seqLen: number;
+  /** Held-out windows for the loss table (the same windows for every model). */
+  evalWindows: number;
+  /** Fraction of Moby Dick held out (its tail). */
+  valFraction: number;
+}
+
+export interface ViTSettings {
+  config: MatViTConfig;
+  train: Partial<TrainOptions>;
+  batchSize: number;
+  maxShift: number;
+  /**
+   * MNIST test fraction: every k-th digit (k = 1/fraction). loadMnist interleaves the classes
+   * 0…9, so k must not be a multiple of 10 (k = 10 would put only 9s in the test split).
+   */
+  testFraction: number;
+}
+
+export interface Settings {
+  mode: 'full' | 'quick';
+  lm: LMSettings;
+  vit: ViTSettings;
+  /**
+   * Mix'n'Match: an evolutionary search (from @matformer/mixnmatch) at a params budget halfway
+   * between each pair of neighbouring granularities, where a mixed config can beat both.
+   */
+  mix: {
+    /** Distinct configs each search evaluates. */
+    evaluations: number;
+    population: number;
+  };
+  consistency: { windows: number; length: number; promptLength: number; greedyTokens: number };
+  speculative: {
+    prompts: number;
+    promptLength: number;
+    newTokens: number;
+    /** Draft length per round (fixed, so acceptance rates compare across drafts). */
+    k: number;
+    /** Timing repetitions; per prompt and config the fastest counts. */
+    reps: number;
+  };
+  retrieval: { database: number; queries: number };
+}
+
+// Full mode: about an hour on this 2-core machine when it is otherwise idle. Step counts come
+// from measured step times (wasm backend, two training threads): a joint MatLM step (4
+// granularities) ≈ 4 s and the four baseline steps together ≈ 4 s, so 250 steps of the LM
+// family ≈ 35 min; a joint MatViT step plus its four baselines ≈ 1.7 s at batch 32, so 360
+// steps ≈ 10 min; the measurements after training take about 6 min.
+export function fullSettings(): Settings {
+  const lmConfig = matlmConfig('small');
+  const vitConfig = matvitConfig('small');
+  return {
+    mode: 'full',
+    lm: {
+      config: lmConfig,
+      train: { steps: 250, lr: 3e-3, warmupSteps: 25, evalEvery: 0, checkpointEvery: 50, seed: 0 },
+      batchSize: 8,
+      seqLen: 128,
+      evalWindows: 64,
+      valFraction: 0.05,
+    },
+    vit: {
+      config: vitConfig,
+      train: { steps: 360, lr: 2e-3, warmupSteps: 36, evalEvery: 0, checkpointEvery: 90, seed: 0 },
+      batchSize: 32,
+      maxShift: 0, // about one epoch: augmentation would only slow learning down
+      testFraction: 1 / 9,
+    },
+    mix: { evaluations: 12, population: 8 },
+    consistency: { windows: 16, length: 128, promptLength: 16, greedyTokens: 32 },
+    speculative: { prompts: 6, promptLength: 32, newTokens: 64, k: 3, reps: 2 },
+    retrieval: { database: 6000, queries: 1000 },
+  };
+}
+
+// --quick: tiny models and a handful of steps. The numbers mean little; the point is that every
+// table and plot is produced, end to end, in a couple of minutes (CI).
+export function quickSettings(): Settings {
+  const lmConfig = matlmConfig('tiny', { vocabSize: 256, maxSeqLen: 32 }); // bytes need 256 ids
+  const vitConfig = matvitConfig('tiny');
+  return {
+    mode: 'quick',
+    lm: {
+      config: lmConfig,
+      train: { steps: 30, lr: 1e-2, warmupSteps: 3, evalEvery: 0, checkpointEvery: 0, seed: 0 },
+      batchSize: 8,
+      seqLen: 32,
+      evalWindows: 16,
+      valFraction: 0.05,
+    },
+    vit: {
+      config: vitConfig,
+      train: { steps: 30, lr: 1e-2, warmupSteps: 3, evalEvery: 0, checkpointEvery: 0, seed: 0 },
+      batchSize: 32,
+      maxShift: 0,
+      testFraction: 1 / 9,
+    },
+    mix: { evaluations: 4, population: 4 },
+    consistency: { windows: 4, length: 32, promptLength: 8, greedyTokens: 8 },
+    speculative: { prompts: 2, promptLength: 8, newTokens: 12, k: 3, reps: 1 },
+    retrieval: { database: 500, queries: 100 },
+  };
+}
