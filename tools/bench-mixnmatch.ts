@@ -27,6 +27,7 @@ import {
   EvaluationCache,
   formatCount,
   frontSvg,
+  heuristicConfigs,
   lmEvaluator,
   modelHash,
   parseBudget,
@@ -76,7 +77,7 @@ const slice = (start: number, end: number) =>
     batchSize: 8,
     start,
     end,
-    name: 'val',
+    name: `${corpus.name}:val`,
   });
 const searchSlice = slice(0, half);
 const heldSlice = slice(half, corpus.val.length);
@@ -132,16 +133,31 @@ for (const p of all.front) {
 const monotone = all.front.every(
   (p, i) => i === 0 || (p.params > all.front[i - 1].params && p.loss < all.front[i - 1].loss),
 );
-// Interpolation: front points between two trained granularities in cost lie between them in loss.
-const tol = 0.01;
+// Interpolation: front points between two trained granularities in cost should lie between
+// them in loss; report how many do, and how far the others fall outside (noise scale).
 let between = 0;
 let inside = 0;
+let worstOutside = 0;
 for (let i = 0; i + 1 < trained.length; i++) {
   const [lo, hi] = [trained[i], trained[i + 1]];
   for (const p of all.front.filter((q) => q.params > lo.params && q.params < hi.params)) {
     between++;
-    if (p.loss <= lo.loss + tol && p.loss >= hi.loss - tol) inside++;
+    const outside = Math.max(p.loss - lo.loss, hi.loss - p.loss, 0);
+    if (outside === 0) inside++;
+    worstOutside = Math.max(worstOutside, outside);
   }
+}
+const spread = trained[0].loss - trained[trained.length - 1].loss;
+// The same for the paper's mixes (g_i up to layer k, g_{i+1} after): between g_i and g_{i+1}.
+let hInside = 0;
+let hWorst = 0;
+const mixes = heuristicConfigs(space).filter((w) => new Set(w).size === 2);
+for (const w of mixes) {
+  const p = all.points.find((q) => fmtW(q.widths) === fmtW(w))!;
+  const i = g.indexOf(Math.min(...w));
+  const outside = Math.max(p.loss - trained[i].loss, trained[i + 1].loss - p.loss, 0);
+  if (outside === 0) hInside++;
+  hWorst = Math.max(hWorst, outside);
 }
 // Rank correlation of cost and loss over every config: the whole cloud, not just the front.
 const rank = (xs: number[]) => {
@@ -159,7 +175,10 @@ const onFront = trained.filter((t) =>
 ).length;
 out(`front monotone (params up, loss down): ${monotone ? 'yes' : 'NO'}`);
 out(
-  `front points between two adjacent trained granularities in params: ${between}; of those, between them in loss (±${tol}): ${inside}`,
+  `front points between two adjacent trained granularities in params: ${between}; strictly between them in loss: ${inside}; the others outside by at most ${worstOutside.toFixed(4)} nats (smallest-to-largest granularity spread: ${spread.toFixed(4)} nats)`,
+);
+out(
+  `heuristic mixes (g_i then g_i+1 with depth): ${hInside} of ${mixes.length} strictly between their two granularities in loss; the others outside by at most ${hWorst.toFixed(4)} nats`,
 );
 out(`trained granularities on the front: ${onFront} of ${trained.length}`);
 out(`Spearman rank correlation of params and loss over all ${n} configs: ${spearman.toFixed(3)}`);

@@ -3,20 +3,21 @@
 //
 //   npx tsx tools/bench-retrieval.ts [--n 100000] [--dim 64] [--queries 1000] [--k 10]
 //        [--m 16] [--ef-construction 200] [--exact-queries 200]
-//        [--model runs/retrieval-default/model.safetensors]
+//        [--model runs/retrieval-default/model.safetensors] [--sets mnist,clustered,isotropic]
 //
 // Data sets, all unit vectors (cosine space, as the demo's embeddings):
 //   clustered  — 100 Gaussian clusters on the sphere (spread 0.35): class-structured, like
 //                trained embeddings.
 //   isotropic  — uniform on the sphere: no structure at all, the hardest case for any ANN index.
 //   mnist      — with --model (a trained MatViT, e.g. the retrieval demo's): the real thing, the
-//                model's full-encoder embeddings of the MNIST train digits augmented with random
-//                shifts of up to ±2 px to n; queries are the held-out digits.
+//                model's full-encoder embeddings of the MNIST train digits, augmented to n with
+//                distinct shifts of up to ±2 px; queries are the held-out digits.
 // Reported per data set: index build time; then, per ef, hnswlib queries/s (one query at a time,
 // one thread, as hnswlib-node searches) and recall@k against exact search; exact search's own
 // queries/s, both in plain JS (what `exactSearch` does) and batched on tfjs-wasm (matmul + topk),
 // the strongest exact baseline here. Exact search is timed before and after the ef sweep and the
-// faster run is kept, so a load spike on a shared machine cannot flatter the ratios.
+// faster run is kept (hnswlib likewise, best of two), so a load spike on a shared machine does
+// not decide the ratios.
 // The target: ≥ 20× exact QPS at recall@10 ≥ 0.95.
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -44,6 +45,7 @@ const { values: args } = parseArgs({
     m: { type: 'string', default: '16' },
     'ef-construction': { type: 'string', default: '200' },
     model: { type: 'string' },
+    sets: { type: 'string', default: 'mnist,clustered,isotropic' },
   },
 });
 const N = Number(args.n);
@@ -161,8 +163,10 @@ async function bench(name: string, db: Float32Array, queries: Float32Array) {
   for (const ef of efs) {
     index.ef = ef;
     index.queryBatch(queries.subarray(0, 50 * dim), k); // warm-up
+    // Best of two runs, like exact search: the same treatment for both sides.
     const r = await measureQps(Q, () => index.queryBatch(queries, k));
-    sweep.push({ ef, qps: r.qps, recall: recallAtK(r.result, truth, k) });
+    const again = await measureQps(Q, () => index.queryBatch(queries, k));
+    sweep.push({ ef, qps: Math.max(r.qps, again.qps), recall: recallAtK(r.result, truth, k) });
   }
   const after = await timeExact();
   dbT.dispose();
@@ -192,7 +196,7 @@ async function bench(name: string, db: Float32Array, queries: Float32Array) {
 
 /**
  * The model's full-encoder embeddings of n train digits (the 9,000 of the demo's split, cycled,
- * each copy shifted by up to ±2 px) and of `q` held-out digits: [n, dim] and [q, dim].
+ * later copies each shifted differently, by up to ±2 px) and of `q` held-out digits: [n, dim], [q, dim].
  */
 async function mnistEmbeddings(path: string, n: number, q: number) {
   const model = await loadModel(path);
@@ -207,7 +211,18 @@ async function mnistEmbeddings(path: string, n: number, q: number) {
   const train: number[] = [];
   const test: number[] = [];
   for (let i = 0; i < all.labels.length; i++) (i % 100 >= 90 ? test : train).push(i);
+  // Copy c ≥ 1 of a digit is shifted by a distinct non-zero (dx, dy) in [-2, 2]²: no two
+  // database images are equal, so exact search has no ties for recall to trip over.
+  const offsets: [number, number][] = [];
+  for (let dy = -2; dy <= 2; dy++)
+    for (let dx = -2; dx <= 2; dx++) if (dx || dy) offsets.push([dx, dy]);
+  if (n > train.length * (offsets.length + 1))
+    throw new Error(
+      `--n ${n} is more than the ${train.length * (offsets.length + 1)} distinct shifted digits`,
+    );
   const rand = seeded(11);
+  const start = train.map(() => Math.floor(rand() * offsets.length));
+  /** Digit `src` shifted by (dx, dy) with zero fill, written at out[o…o+784). */
   const shifted = (src: number, dx: number, dy: number, out: Float32Array, o: number) => {
     for (let y = 0; y < 28; y++)
       for (let x = 0; x < 28; x++) {
@@ -224,10 +239,10 @@ async function mnistEmbeddings(path: string, n: number, q: number) {
     const imgs = new Float32Array(b * px);
     for (let i = 0; i < b; i++) {
       const j = s + i;
-      // The first copy of each digit unshifted, later copies shifted.
-      const [dx, dy] =
-        j < train.length ? [0, 0] : [Math.floor(rand() * 5) - 2, Math.floor(rand() * 5) - 2];
-      shifted(train[j % train.length], dx, dy, imgs, i * px);
+      const d = j % train.length;
+      const copy = Math.floor(j / train.length);
+      const [dx, dy] = copy === 0 ? [0, 0] : offsets[(start[d] + copy - 1) % offsets.length];
+      shifted(train[d], dx, dy, imgs, i * px);
     }
     db.set((await embedImages(model, imgs)).vectors, s * dim);
   }
@@ -244,8 +259,9 @@ console.log(
     .map((l) => l.toFixed(2))
     .join(' ')}`,
 );
+const sets = args.sets!.split(',');
 const results = [];
-if (args.model) {
+if (args.model && sets.includes('mnist')) {
   const t0 = performance.now();
   const { db, queries } = await mnistEmbeddings(args.model, N, Q);
   console.log(
@@ -253,14 +269,16 @@ if (args.model) {
   );
   results.push(await bench('mnist (MatViT full-encoder embeddings, shift-augmented)', db, queries));
 }
-results.push(
-  await bench(
-    'clustered (100 clusters)',
-    vectors(N, 1, { count: 100, spread: 0.35, seed: 7 }),
-    vectors(Q, 2, { count: 100, spread: 0.35, seed: 7 }),
-  ),
-  await bench('isotropic (uniform on the sphere)', vectors(N, 3), vectors(Q, 4)),
-);
+if (sets.includes('clustered'))
+  results.push(
+    await bench(
+      'clustered (100 clusters)',
+      vectors(N, 1, { count: 100, spread: 0.35, seed: 7 }),
+      vectors(Q, 2, { count: 100, spread: 0.35, seed: 7 }),
+    ),
+  );
+if (sets.includes('isotropic'))
+  results.push(await bench('isotropic (uniform on the sphere)', vectors(N, 3), vectors(Q, 4)));
 mkdirSync('runs', { recursive: true });
 writeFileSync(
   'runs/bench-retrieval.json',

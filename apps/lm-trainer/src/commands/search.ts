@@ -178,7 +178,7 @@ function formatSummary(
       ? `${result.limit.toFixed(2)} ms`
       : `${formatCount(result.limit)} ${result.costUnit}`;
   const header = [
-    `${result.strategy} search under ${result.budget.text} (≤ ${limit}), seed ${result.seed}: ${result.evaluations} configs evaluated (${result.newEvaluations} new, the rest from the cache) in ${info.seconds.toFixed(1)} s`,
+    `${result.strategy} search under ${result.budget.text} (≤ ${limit}), seed ${result.seed}: ${result.evaluations} configs evaluated (${result.newEvaluations} run now, ${result.evaluations - result.newEvaluations} from the cache) in ${info.seconds.toFixed(1)} s`,
     `searched on ${info.searchSlice}; held-out numbers on ${info.reportSlice}`,
     '',
   ];
@@ -186,13 +186,14 @@ function formatSummary(
     [`best (${result.strategy})`, result.best, result.evaluations],
     ['heuristic (paper)', heuristic.best, heuristic.evaluations],
   ] as const;
+  const latency = result.costKind === 'latency';
   const table = [
     [
       '',
       'widths',
       'params',
       'FLOPs/token',
-      result.costKind === 'latency' ? 'latency' : '',
+      ...(latency ? ['latency'] : []),
       'search loss',
       'val loss',
       'bits/byte',
@@ -206,7 +207,7 @@ function formatSummary(
       fmtWidths(p.widths),
       formatCount(p.params),
       formatCount(p.flops),
-      result.costKind === 'latency' ? `${p.cost.toFixed(2)} ms` : '',
+      ...(latency ? [`${p.cost.toFixed(2)} ms`] : []),
       p.loss.toFixed(4),
       h.loss.toFixed(4),
       h.bitsPerToken!.toFixed(4),
