@@ -46,7 +46,11 @@ export function subset(d: ImageDataset, indices: number[], name = d.name): Image
   return { ...d, name, images, labels };
 }
 
-/** Deterministic split: every k-th example (k = round(1/testFraction)) goes to the test set. */
+/**
+ * Deterministic, class-stratified split: within each class, every k-th example
+ * (k = round(1/testFraction)) goes to the test set, so both splits keep the class balance
+ * whatever order the data comes in (MNIST here cycles 0,1,…,9).
+ */
 export function splitDataset(
   d: ImageDataset,
   testFraction: number,
@@ -54,8 +58,13 @@ export function splitDataset(
   if (!(testFraction > 0 && testFraction < 1))
     throw new ConfigError(`testFraction must be in (0, 1), got ${testFraction}`);
   const k = Math.max(2, Math.round(1 / testFraction));
+  const seen = new Map<number, number>();
   const train: number[] = [];
   const test: number[] = [];
-  for (let i = 0; i < d.labels.length; i++) (i % k === k - 1 ? test : train).push(i);
+  for (let i = 0; i < d.labels.length; i++) {
+    const n = seen.get(d.labels[i]) ?? 0;
+    seen.set(d.labels[i], n + 1);
+    (n % k === k - 1 ? test : train).push(i);
+  }
   return { train: subset(d, train, `${d.name}/train`), test: subset(d, test, `${d.name}/test`) };
 }
