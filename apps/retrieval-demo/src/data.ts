@@ -10,8 +10,8 @@ export interface DigitSplits {
 /**
  * The 10,000 MNIST digits shipped in the `mnist` package, split 90/10: of every 100 consecutive
  * digits the last 10 are held out. `loadMnist` interleaves the classes 0,1,…,9,0,1,…, so these
- * blocks of ten hold one digit of each class and both splits stay class-balanced (holding out
- * every 10th digit, as `splitDataset(d, 0.1)` does, would hold out only nines).
+ * blocks of ten hold one digit of each class and both splits stay class-balanced. (Kept as is
+ * so cached demo runs stay valid; `splitDataset` is now class-stratified too.)
  * `limit` keeps the first n of each split (tests, quick runs).
  */
 export function loadDigits(limit: { train?: number; test?: number } = {}): DigitSplits {
