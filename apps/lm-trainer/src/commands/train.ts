@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { MatLM, saveModel } from '@matformer/core';
 import {
@@ -99,6 +100,10 @@ export function registerTrain(program: Command): void {
           `${o.run} already holds a run; continue it with "lm-trainer resume --run ${o.run}" or pass --force to start over`,
         );
       }
+      // --force starts over: the old run's metrics and checkpoints must not mix with the new ones.
+      if (o.force)
+        for (const f of ['metrics', 'checkpoint', 'model'] as const)
+          await rm(runPath(o.run, f), { force: true });
       const backend = await setupBackend(o.backend);
       const config = modelConfig(o.preset, o.baseline);
       const spec: DataSpec = {
