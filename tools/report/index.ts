@@ -87,7 +87,7 @@ async function main(): Promise<void> {
   const ret = await stage('retrieval', () => retrieval(vitFam, settings.retrieval));
 
   const training: TrainingRow[] = [
-    [lmFam.matformer, ...lmFam.baselines.values()].map((run) => ({ run, family: 'lm' as const })),
+    [lmFam.matformer, lmFam.upweighted, ...lmFam.baselines.values()].map((run) => ({ run, family: 'lm' as const })),
     [vitFam.matformer, ...vitFam.baselines.values()].map((run) => ({ run, family: 'vit' as const })),
   ]
     .flat()

@@ -17,6 +17,8 @@ export interface LMFamily {
   config: MatLMConfig;
   corpus: TextCorpus;
   matformer: TrainedRun<MatLM>;
+  /** The ablation: the same MatLM trained with the full model upweighted (settings.upweightedLambdas). */
+  upweighted: TrainedRun<MatLM>;
   /** Baselines by FFN width (every granularity of the MatLM). */
   baselines: Map<number, TrainedRun<MatLM>>;
   /** A task with the shared held-out windows, for any model of the family. */
@@ -30,6 +32,8 @@ export interface LossRow {
   flopsPerToken: number;
   /** Held-out next-byte loss in nats (bits = nats / ln 2). */
   matformer: number;
+  /** The MatLM trained with the full model upweighted. */
+  upweighted: number;
   baseline: number;
 }
 
@@ -42,17 +46,18 @@ export async function trainLMFamily(
   const taskOptions = { batchSize: s.batchSize, seqLen: s.seqLen, evalWindows: s.evalWindows };
   const data = { source: MOBY_DICK, valFraction: s.valFraction, ...taskOptions };
   const makeTask = (m: MatLM) => lmTask(m, corpus, taskOptions);
-  const train = (name: string, config: MatLMConfig) =>
+  const train = (name: string, config: MatLMConfig, options = s.train) =>
     trainOrReuse({
       root,
-      spec: { name, model: config, train: s.train, data, recipe: RECIPE_VERSION },
+      spec: { name, model: config, train: options, data, recipe: RECIPE_VERSION },
       create: () => MatLM.create(config, s.train.seed ?? 0),
       makeTask,
       log,
     });
 
-  log(`LM family: MatLM ${s.config.granularities.join('/')} + ${s.config.granularities.length} baselines, ${s.train.steps} steps each on ${MOBY_DICK}`);
+  log(`LM family: MatLM ${s.config.granularities.join('/')} (uniform λ and λ = ${s.upweightedLambdas.join(',')}) + ${s.config.granularities.length} baselines, ${s.train.steps} steps each on ${MOBY_DICK}`);
   const matformer = await train('matlm', s.config);
+  const upweighted = await train('matlm-upweighted', s.config, { ...s.train, lambdas: s.upweightedLambdas });
   const baselines = new Map<number, TrainedRun<MatLM>>();
   for (const w of s.config.granularities)
     baselines.set(w, await train(`baseline-lm-${w}`, baselineConfig(s.config, w)));
@@ -60,33 +65,40 @@ export async function trainLMFamily(
     config: s.config,
     corpus,
     matformer,
+    upweighted,
     baselines,
     evalTask: makeTask,
     tokensPerModel: (s.train.steps ?? 0) * s.batchSize * s.seqLen,
   };
 }
 
-/** Held-out loss of every MatLM granularity and of the baseline of the same width. */
-export function lossRows(f: LMFamily): LossRow[] {
-  const matTask = f.evalTask(f.matformer.model);
+/** Every granularity's held-out loss, in ascending width order. */
+function granularityLosses(f: LMFamily, model: MatLM): number[] {
+  const task = f.evalTask(model);
   try {
-    const mat = evaluateTask(matTask, f.config.granularities);
-    return f.config.granularities.map((w, i) => {
-      const base = f.baselines.get(w)!.model;
-      const task = f.evalTask(base);
-      try {
-        return {
-          width: w,
-          params: paramCount(f.config, w),
-          flopsPerToken: flopsPerToken(f.config, w),
-          matformer: mat[i].loss,
-          baseline: evaluateTask(task, [w])[0].loss,
-        };
-      } finally {
-        task.dispose();
-      }
-    });
+    return evaluateTask(task, f.config.granularities).map((r) => r.loss);
   } finally {
-    matTask.dispose();
+    task.dispose();
   }
+}
+
+/** Held-out loss of every MatLM granularity (both λ recipes) and of the baseline of the same width. */
+export function lossRows(f: LMFamily): LossRow[] {
+  const mat = granularityLosses(f, f.matformer.model);
+  const up = granularityLosses(f, f.upweighted.model);
+  return f.config.granularities.map((w, i) => {
+    const task = f.evalTask(f.baselines.get(w)!.model);
+    try {
+      return {
+        width: w,
+        params: paramCount(f.config, w),
+        flopsPerToken: flopsPerToken(f.config, w),
+        matformer: mat[i],
+        upweighted: up[i],
+        baseline: evaluateTask(task, [w])[0].loss,
+      };
+    } finally {
+      task.dispose();
+    }
+  });
 }

@@ -47,6 +47,26 @@ export function granularityCurve(r: Results, params: number): number | undefined
   return undefined;
 }
 
+/** How far apart the granularities are in each family, and what upweighting the full model changed. */
+function lossSpreadNote(r: Results): string {
+  const ls = r.lm.losses;
+  const [first, last] = [ls[0], ls[ls.length - 1]];
+  const spread = (k: 'matformer' | 'upweighted' | 'baseline') => f3((first[k] - last[k]) * BITS);
+  const gap = (k: 'matformer' | 'upweighted', l: (typeof ls)[number]) => {
+    const d = (l[k] - l.baseline) * BITS;
+    return `${d >= 0 ? '+' : ''}${f3(d)}`;
+  };
+  const lambdas = r.settings.lm.upweightedLambdas.join(',');
+  const flatter = (first.baseline - last.baseline) - (first.matformer - last.matformer) > LOSS_TOLERANCE_BITS / BITS;
+  return (
+    `From width ${first.width} to ${last.width} the loss falls by ${spread('baseline')} bits/byte across the baselines and by ${spread('matformer')} across the uniform-λ MatLM's granularities` +
+    (flatter
+      ? `: ${ls.length - 1} of the ${ls.length} losses never use the neurons beyond ${first.width}, so the shared weights are tuned mostly for the narrower models and the extra neurons add little this early in training. `
+      : '. ') +
+    `Upweighting the full model (λ = ${lambdas}) moves its gap to the baseline from ${gap('matformer', last)} to ${gap('upweighted', last)} bits/byte, and the smallest submodel's from ${gap('matformer', first)} to ${gap('upweighted', first)} (spread ${spread('upweighted')}).`
+  );
+}
+
 export function findings(r: Results): Finding[] {
   const out: Finding[] = [];
   const scale = `Ours: ${r.lm.losses.length} granularities of a ${count(r.lm.losses[r.lm.losses.length - 1].params)}-parameter byte-level MatLM, ${r.settings.lm.train.steps} steps (${count(r.lm.tokensPerModel)} tokens) per model; the paper: models of up to 2.6B parameters trained on billions of tokens.`;
@@ -61,10 +81,15 @@ export function findings(r: Results): Finding[] {
       'v1: every submodel extracted from a 2.6B MatLM (1.5B–2.6B) has validation loss comparable to its independently trained counterpart; v2: the submodels of an 850M MatLM (582M–850M) have better validation loss than theirs.',
     ours: `MatLM lower at ${better} of ${deltas.length} widths, within ${LOSS_TOLERANCE_BITS} bits/byte or lower at ${comparable}; MatLM − baseline = ${span(deltas, (d) => `${d >= 0 ? '+' : ''}${f3(d)}`)} bits/byte.`,
     verdict: verdictOf(comparable, deltas.length),
-    note:
+    note: [
+      scale,
       comparable === deltas.length
-        ? scale
-        : `${scale} Each baseline spends all its steps on one width, while the MatLM shares every step among ${deltas.length} nested models; with this few steps the joint model has not caught up where the gap is positive.`,
+        ? ''
+        : `Each baseline spends all its steps on one width, while the MatLM shares every step among ${deltas.length} nested models; with this few steps the joint model has not caught up where the gap is positive.`,
+      lossSpreadNote(r),
+    ]
+      .filter(Boolean)
+      .join(' '),
     figures: ['lm-loss-vs-params.svg', 'lm-training.svg'],
   });
 
@@ -93,7 +118,7 @@ export function findings(r: Results): Finding[] {
   out.push({
     topic: 'Consistency: submodels agree with the full model',
     paper:
-      'MatLM submodels are more consistent with the full model than independently trained models of the same size — which is what makes them good drafts (a third-party summary of the paper quotes up to 8.5% more consistent drafts than baselines).',
+      'MatLM submodels are more consistent with the full model than independently trained models of the same size — which is what makes them good drafts (a [third-party summary](https://liner.com/review/matformer-nested-transformer-for-elastic-inference) quotes up to 8.5% more consistent drafts than baselines).',
     ours: `top-1 agreement MatLM ${span(cons.map((c) => c.matformer.top1Agreement), pct)} vs baselines ${span(cons.map((c) => c.baseline.top1Agreement), pct)}; KL MatLM ${span(cons.map((c) => c.matformer.meanKL), f3)} vs baselines ${span(cons.map((c) => c.baseline.meanKL), f3)} nats; MatLM higher agreement and lower KL at ${moreConsistent} of ${cons.length} widths.`,
     verdict: verdictOf(moreConsistent, cons.length),
     note: 'Agreement here is per held-out byte of a byte-level model, where many bytes (the rest of a common word, spaces) are easy for any model, so absolute agreement is high for both families; the paper measures far larger subword models. Compare the gap between the families, not the absolute level.',

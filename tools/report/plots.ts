@@ -36,6 +36,14 @@ export function figures(r: Results): Figure[] {
         points: r.lm.losses.map((l) => ({ x: l.params, y: l.matformer * BITS, label: String(l.width) })),
       },
       {
+        name: `MatLM, λ = ${r.settings.lm.upweightedLambdas.join(',')}`,
+        color: palette.extra,
+        marker: 'circle',
+        line: true,
+        dashed: true,
+        points: r.lm.losses.map((l) => ({ x: l.params, y: l.upweighted * BITS })),
+      },
+      {
         name: 'independent baselines',
         color: palette.baseline,
         marker: 'square',

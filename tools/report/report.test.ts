@@ -135,7 +135,7 @@ describe('tools/report --quick', () => {
     // Same settings: every model comes from the cache, nothing is retrained.
     const second = await report();
     expect(second).not.toMatch(/training \d+ steps/);
-    expect((second.match(/reusing the finished run/g) ?? []).length).toBe(10);
+    expect((second.match(/reusing the finished run/g) ?? []).length).toBe(11); // MatLM, its λ ablation, 4 baselines; MatViT, 4 baselines
     expect(readFileSync(join(out, 'README.md'), 'utf8')).toContain('| reused |');
   });
 
