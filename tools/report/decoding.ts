@@ -36,6 +36,13 @@ export interface SpecStats {
   speedup: number;
   /** Leviathan et al.'s expected speed-up from α, k and the draft/verifier FLOPs ratio. */
   analytic: number;
+  /** Median ms of one draft forward of 1 token after a cached prefix. */
+  draftStepMs: number;
+  /**
+   * The speed-up the measured step times predict: tokens per round × verifier 1-token step /
+   * (k draft steps + one (k+1)-token verification). Per-call overhead is in it; FLOPs are not.
+   */
+  stepTimeModel: number;
   /** Prompts whose output equals the verifier's plain greedy output (must be all). */
   identical: number;
 }
@@ -55,6 +62,26 @@ export interface SpeculativeResult {
   reps: number;
   /** 1-minute load average before and after the timing (others' jobs skew wall-clock numbers). */
   load: [number, number];
+  /** Median ms of the verifiers' forwards after a cached prefix: 1 token (a plain decoding step) and k+1 (a verification). */
+  verifierStepMs: Record<'matformer' | 'baseline', { one: number; verify: number }>;
+}
+
+/** Median wall-clock ms of `engine.forward(T tokens)` after a cached `prefix`. */
+async function stepMs(engine: TfjsLMEngine, prefix: number[], T: number, reps = 25): Promise<number> {
+  const times: number[] = [];
+  const { state } = await engine.forward(prefix);
+  try {
+    for (let i = 0; i < reps; i++) {
+      const t0 = performance.now();
+      const out = await engine.forward(prefix.slice(0, T), state);
+      times.push(performance.now() - t0);
+      engine.release(out.state);
+    }
+  } finally {
+    engine.release(state);
+  }
+  times.sort((a, b) => a - b);
+  return times[Math.floor(times.length / 2)];
 }
 
 const full = (f: LMFamily) => f.config.dFF;
@@ -139,6 +166,13 @@ export async function speculativeRows(f: LMFamily, s: Settings['speculative']): 
       }
     }
   }
+  // Step costs, after the timed runs so the same warm engines are measured.
+  const verifierStepMs = {
+    matformer: { one: await stepMs(verifiers.matformer, prompts[0], 1), verify: await stepMs(verifiers.matformer, prompts[0], s.k + 1) },
+    baseline: { one: await stepMs(verifiers.baseline, prompts[0], 1), verify: await stepMs(verifiers.baseline, prompts[0], s.k + 1) },
+  };
+  const draftStepMs: Record<(typeof families)[number], number>[] = [];
+  for (const d of drafts) draftStepMs.push({ matformer: await stepMs(d.matformer, prompts[0], 1), baseline: await stepMs(d.baseline, prompts[0], 1) });
   extracted.forEach((m) => m.dispose());
 
   const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
@@ -147,6 +181,9 @@ export async function speculativeRows(f: LMFamily, s: Settings['speculative']): 
       const a = specAcc[di][fam];
       const alpha = a.accepted + a.rejections > 0 ? a.accepted / (a.accepted + a.rejections) : 0;
       const c = flopsPerToken(f.config, d.width) / flopsPerToken(f.config);
+      const tau = a.calls ? a.tokens / a.calls : 1;
+      const v = verifierStepMs[fam];
+      const dMs = draftStepMs[di][fam];
       return {
         acceptanceRate: a.drafted ? a.accepted / a.drafted : 0,
         alpha,
@@ -155,6 +192,8 @@ export async function speculativeRows(f: LMFamily, s: Settings['speculative']): 
         plainMs: sum(plain[fam].ms),
         speedup: sum(plain[fam].ms) / sum(a.ms),
         analytic: analyticSpeedup(alpha, s.k, c),
+        draftStepMs: dMs,
+        stepTimeModel: (tau * v.one) / (s.k * dMs + v.verify),
         identical: a.identical,
       };
     };
@@ -167,5 +206,6 @@ export async function speculativeRows(f: LMFamily, s: Settings['speculative']): 
     k: s.k,
     reps: s.reps,
     load: [load0, loadavg()[0]],
+    verifierStepMs,
   };
 }

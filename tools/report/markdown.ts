@@ -143,10 +143,10 @@ export function readme(r: Results, figs: Figure[], command: string): string {
   L.push(
     '## 3. Speculative decoding',
     '',
-    `Greedy speculative decoding (\`@matformer/speculative\`, tfjs engines, batch 1, fixed draft length k = ${sp.k}): the MatLM verifies drafts from its own submodel (extracted to a dense model), the full-width baseline verifies drafts from the baseline of the draft’s width. ${sp.prompts.length} prompts of ${s.speculative.promptLength} bytes from the held-out text, ${sp.newTokens} new bytes each; time = sum over prompts of the fastest of ${sp.reps} interleaved run(s); speed-up = the verifier’s own plain greedy decoding time / speculative time, same prompts, same run. “FLOPs model” is Leviathan et al.’s expected speed-up from the measured per-token acceptance α, k, and the draft/verifier FLOPs ratio. Greedy outputs were identical to plain decoding for ${sp.rows.every((x) => x.matformer.identical === sp.prompts.length && x.baseline.identical === sp.prompts.length) ? 'every' : 'NOT every'} prompt and draft.`,
+    `Greedy speculative decoding (\`@matformer/speculative\`, tfjs engines, batch 1, fixed draft length k = ${sp.k}): the MatLM verifies drafts from its own submodel (extracted to a dense model), the full-width baseline verifies drafts from the baseline of the draft’s width. ${sp.prompts.length} prompts of ${s.speculative.promptLength} bytes from the held-out text, ${sp.newTokens} new bytes each; time = sum over prompts of the fastest of ${sp.reps} interleaved run(s); speed-up = the verifier’s own plain greedy decoding time / speculative time, same prompts, same run. “FLOPs model” is Leviathan et al.’s expected speed-up from the measured per-token acceptance α, k, and the draft/verifier FLOPs ratio; “step-time model” replaces FLOPs with measured step times: tokens per verifier call × a verifier step / (k draft steps + one (k+1)-token verification). Greedy outputs were identical to plain decoding for ${sp.rows.every((x) => x.matformer.identical === sp.prompts.length && x.baseline.identical === sp.prompts.length) ? 'every' : 'NOT every'} prompt and draft.`,
     '',
     table(
-      ['draft width', 'draft params', 'acceptance MatLM', 'acceptance baseline', 'tokens/verifier call MatLM', 'tokens/verifier call baseline', 'speed-up MatLM', 'speed-up baseline', 'FLOPs model MatLM', 'FLOPs model baseline'],
+      ['draft width', 'draft params', 'acceptance MatLM', 'acceptance baseline', 'tokens/verifier call MatLM', 'tokens/verifier call baseline', 'speed-up MatLM', 'speed-up baseline', 'FLOPs model MatLM', 'FLOPs model baseline', 'draft step (ms) MatLM', 'draft step (ms) baseline', 'step-time model MatLM', 'step-time model baseline'],
       sp.rows.map((x) => [
         x.width,
         count(x.params),
@@ -158,10 +158,14 @@ export function readme(r: Results, figs: Figure[], command: string): string {
         `${x.baseline.speedup.toFixed(2)}×`,
         `${x.matformer.analytic.toFixed(2)}×`,
         `${x.baseline.analytic.toFixed(2)}×`,
+        x.matformer.draftStepMs.toFixed(2),
+        x.baseline.draftStepMs.toFixed(2),
+        `${x.matformer.stepTimeModel.toFixed(2)}×`,
+        `${x.baseline.stepTimeModel.toFixed(2)}×`,
       ]),
     ),
     '',
-    `Plain greedy decoding of the verifiers: MatLM ${(sp.rows[0]?.matformer.plainMs ?? 0).toFixed(0)} ms, baseline ${(sp.rows[0]?.baseline.plainMs ?? 0).toFixed(0)} ms for all prompts.`,
+    `Plain greedy decoding of the verifiers: MatLM ${(sp.rows[0]?.matformer.plainMs ?? 0).toFixed(0)} ms, baseline ${(sp.rows[0]?.baseline.plainMs ?? 0).toFixed(0)} ms for all prompts. Verifier step times (median): MatLM ${sp.verifierStepMs.matformer.one.toFixed(2)} ms for 1 token, ${sp.verifierStepMs.matformer.verify.toFixed(2)} ms for ${sp.k + 1}; baseline ${sp.verifierStepMs.baseline.one.toFixed(2)} ms and ${sp.verifierStepMs.baseline.verify.toFixed(2)} ms.`,
     '',
     fig('lm-speculative-acceptance.svg'),
     '',

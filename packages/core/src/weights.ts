@@ -63,6 +63,8 @@ export function initParams(config: ModelConfig, seed = 0): Params {
   const params: Params = {};
   const residualStd = 0.02 / Math.sqrt(2 * config.nLayers);
   Object.entries(weightSpecs(config)).forEach(([name, { shape, role }], i) => {
+    // Never 0: tfjs treats a falsy seed as "no seed" and draws from Math.random.
+    const weightSeed = seed * 100_003 + i + 1;
     const value = tf.tidy(() => {
       switch (role) {
         case 'bias':
@@ -70,9 +72,9 @@ export function initParams(config: ModelConfig, seed = 0): Params {
         case 'norm-gain':
           return tf.ones(shape);
         case 'residual-out':
-          return tf.randomNormal(shape, 0, residualStd, 'float32', seed * 100_003 + i);
+          return tf.randomNormal(shape, 0, residualStd, 'float32', weightSeed);
         default:
-          return tf.randomNormal(shape, 0, 0.02, 'float32', seed * 100_003 + i);
+          return tf.randomNormal(shape, 0, 0.02, 'float32', weightSeed);
       }
     });
     params[name] = tf.variable(value, true, undefined);

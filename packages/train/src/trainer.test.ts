@@ -88,14 +88,11 @@ describe('Trainer on a tiny MatLM', () => {
     model.dispose();
   });
 
-  // One thread: bit-exact. Two threads: equal to float rounding (a fresh worker's first
-  // step differed from a warm one's in the last bit of some weights, ~1e-8).
-  it.each([
-    [false, 0],
-    [true, 1e-6],
-  ])(
+  // Bit-exact on one thread and on two: a loaded model keeps a fresh one's weight order, so
+  // the global gradient norm adds up in the same order (a sorted order once cost ~1e-8).
+  it.each([false, true])(
     'resuming from a checkpoint gives the parameters of an uninterrupted run (parallel: %s)',
-    async (parallel, tolerance) => {
+    async (parallel) => {
       const opts = {
         steps: 8,
         lr: 5e-3,
@@ -129,12 +126,7 @@ describe('Trainer on a tiny MatLM', () => {
       for (const [name, v] of Object.entries(a.model.params)) {
         const got = resumed.task.model.params[name].dataSync();
         const want = v.dataSync();
-        if (tolerance === 0)
-          expect(Buffer.from(got.buffer).equals(Buffer.from(want.buffer)), name).toBe(true);
-        else
-          expect(Math.max(...got.map((g, i) => Math.abs(g - want[i]))), name).toBeLessThan(
-            tolerance,
-          );
+        expect(Buffer.from(got.buffer).equals(Buffer.from(want.buffer)), name).toBe(true);
       }
       // The run directory has the final weights, loadable on their own.
       const final = await loadModel(runPath(b.dir, 'checkpoint'));

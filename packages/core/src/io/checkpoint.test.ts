@@ -27,6 +27,8 @@ describe('model checkpoints', () => {
     const loaded = await loadModel(path);
     expect(loaded).toBeInstanceOf(MatLM);
     expect(loaded.config).toEqual(model.config);
+    // Same key order as a fresh model (the file is sorted): reductions over all weights match.
+    expect(Object.keys(loaded.params)).toEqual(Object.keys(model.params));
     for (const [name, v] of Object.entries(model.params)) {
       expect(
         Buffer.from(loaded.params[name].dataSync().buffer).equals(Buffer.from(v.dataSync().buffer)),

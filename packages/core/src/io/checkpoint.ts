@@ -3,7 +3,7 @@ import { storedWidths, validateConfig, type ModelConfig } from '../config';
 import { CheckpointError, MatformerError } from '../errors';
 import { MatLM } from '../models/matlm';
 import { MatViT } from '../models/matvit';
-import { checkParams, type Params } from '../weights';
+import { checkParams, weightSpecs, type Params } from '../weights';
 import { readSafetensorsFile, writeSafetensorsFile, type TensorEntry } from './safetensors';
 
 /** `__metadata__.format` of our files, and the layout version it names. */
@@ -94,8 +94,12 @@ export function entriesToParams(
   }
   // Validate before allocating anything, so a bad file leaks no tensors.
   checkParams(config, modelEntries, source);
+  // Keys in weightSpecs order, as a freshly created model has them: code that reduces over all
+  // weights (the global gradient norm) then adds in the same order, and a resumed run
+  // reproduces an uninterrupted one bit for bit. The file's order is sorted by name.
   const params: Params = {};
-  for (const [name, e] of Object.entries(modelEntries)) {
+  for (const name of Object.keys(weightSpecs(config))) {
+    const e = modelEntries[name];
     const value = tf.tensor(e.data as Float32Array, e.shape, 'float32');
     params[name] = tf.variable(value, true);
     value.dispose();

@@ -129,6 +129,40 @@ describe.each(testBackends)('MatLM on %s', (backend) => {
   });
 });
 
+describe('initialisation', () => {
+  beforeAll(() => useBackend(testBackends[0]));
+  const weights = (m: MatLM | MatViT) =>
+    Object.fromEntries(Object.entries(m.params).map(([n, v]) => [n, Array.from(v.dataSync())]));
+
+  it.each([0, 1, 7])('seed %i gives the same weights every time, every one of them', (seed) => {
+    for (const create of [
+      (s: number) => MatLM.create(matlmConfig('tiny'), s),
+      (s: number) => MatViT.create(matvitConfig('tiny'), s),
+    ]) {
+      const [a, b] = [create(seed), create(seed)];
+      try {
+        expect(weights(a)).toEqual(weights(b));
+      } finally {
+        a.dispose();
+        b.dispose();
+      }
+    }
+  });
+
+  it('different seeds give different random weights', () => {
+    const [a, b] = [MatLM.create(matlmConfig('tiny'), 0), MatLM.create(matlmConfig('tiny'), 1)];
+    try {
+      const [wa, wb] = [weights(a), weights(b)];
+      const random = Object.keys(wa).filter((n) => n.endsWith('weight') && !/(^|\.)ln/.test(n));
+      expect(random.length).toBeGreaterThan(4);
+      for (const n of random) expect(wa[n], n).not.toEqual(wb[n]);
+    } finally {
+      a.dispose();
+      b.dispose();
+    }
+  });
+});
+
 describe.each(testBackends)('MatViT on %s', (backend) => {
   let model: MatViT;
   let images: tf.Tensor4D;
