@@ -19,7 +19,8 @@ export function table(head: string[], rows: Cell[][], left: number[] = []): stri
 }
 
 const pct = (v: number, d = 1) => `${(100 * v).toFixed(d)}%`;
-const f3 = (v: number) => v.toFixed(3);
+// No "-0.000": a tiny negative rounds to plain zero.
+const f3 = (v: number) => (Math.abs(v) < 5e-4 ? 0 : v).toFixed(3);
 const signed = (v: number, d = 3) => `${v >= 0 ? '+' : ''}${v.toFixed(d)}`;
 const count = (n: number) =>
   n >= 1e6 ? `${(n / 1e6).toFixed(2)}M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)}k` : String(n);
