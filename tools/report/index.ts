@@ -2,7 +2,7 @@
 // baselines, measures loss, Mix'n'Match, consistency, speculative decoding and adaptive
 // retrieval, and writes report/README.md, SVG figures and results.json.
 //
-//   npm run report                       full mode (about an hour on 2 cores; cached in runs/report/)
+//   npm run report                       full mode (about 70 minutes on 2 cores; cached in runs/report/)
 //   npm run report -- --quick            tiny models, a few steps (CI smoke test; runs/report-quick/)
 //   options: --out <dir> (default report)  --runs <dir> (the training cache)
 import { existsSync } from 'node:fs';
@@ -21,7 +21,7 @@ import { fullSettings, quickSettings } from './settings';
 import { accuracyRows, retrieval, trainViTFamily } from './vit';
 
 const USAGE = `usage: npx tsx --conditions=@matformer/source tools/report/index.ts [--quick] [--out <dir>] [--runs <dir>]
-  --quick       tiny models and a handful of steps (2–4 minutes); every table and figure, meaningless numbers
+  --quick       tiny models and a handful of steps (about a minute); every table and figure, meaningless numbers
   --out <dir>   where README.md, the SVG figures and results.json go (default: report)
   --runs <dir>  cache of trained models (default: runs/report, or runs/report-quick with --quick)`;
 

@@ -57,11 +57,10 @@ export interface Settings {
   retrieval: { database: number; queries: number };
 }
 
-// Full mode: about an hour on this 2-core machine when it is otherwise idle. Step counts come
-// from measured step times (wasm backend, two training threads): a joint MatLM step (4
-// granularities) ≈ 4.4 s and the four baseline steps together ≈ 4 s, so 250 steps of the LM
-// family ≈ 35 min; a joint MatViT step (7×7 patches, batch 64) ≈ 0.9 s plus its four baselines
-// ≈ 1 s, so 500 steps ≈ 16 min; the measurements after training take about 6 min.
+// Full mode: about 70 minutes on this 2-core machine when it is otherwise idle (measured
+// 2026-11-24, wasm backend, two training threads): the MatLM and its λ ablation ≈ 16.5 min each
+// (a joint step of 4 granularities ≈ 4 s), the four baseline LMs ≈ 20 min together, the MatViT
+// family ≈ 8 min (7×7 patches, batch 64), the measurements after training ≈ 6 min.
 export function fullSettings(): Settings {
   const lmConfig = matlmConfig('small');
   // 7×7 patches (16 tokens) and mean pooling, as in the retrieval demo: the preset's 4×4
