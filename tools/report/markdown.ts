@@ -1,4 +1,5 @@
 // report/README.md from the results: the tables, the figures, the paper side by side.
+import { count, f3, pct, secs, signed } from './format';
 import { findings, LOSS_TOLERANCE_BITS, PAPER, RETRIEVAL_TOLERANCE } from './paper';
 import { BITS, type Figure } from './plots';
 import type { Results } from './results';
@@ -18,13 +19,6 @@ export function table(head: string[], rows: Cell[][], left: number[] = []): stri
   ].join('\n');
 }
 
-const pct = (v: number, d = 1) => `${(100 * v).toFixed(d)}%`;
-// No "-0.000": a tiny negative rounds to plain zero.
-const f3 = (v: number) => (Math.abs(v) < 5e-4 ? 0 : v).toFixed(3);
-const signed = (v: number, d = 3) => `${v >= 0 ? '+' : ''}${v.toFixed(d)}`;
-const count = (n: number) =>
-  n >= 1e6 ? `${(n / 1e6).toFixed(2)}M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)}k` : String(n);
-const secs = (s: number) => (s >= 120 ? `${(s / 60).toFixed(1)} min` : `${s.toFixed(0)} s`);
 const img = (f: string, alt: string) => `![${alt}](${f})`;
 
 export function readme(r: Results, figs: Figure[], command: string): string {

@@ -1,6 +1,7 @@
 // The paper's findings (MatFormer, arXiv 2310.07707), each set against what we measured, with a
 // verdict computed from our numbers. The claims are paraphrased from the paper's abstract (v1
 // and v2); where a number comes from a summary rather than the paper's own text, it says so.
+import { count, f3, pct } from './format';
 import { BITS } from './plots';
 import type { Results } from './results';
 
@@ -23,11 +24,6 @@ export const LOSS_TOLERANCE_BITS = 0.02;
 /** 1-NN accuracy within this many points of the full model counts as "close to full". */
 export const RETRIEVAL_TOLERANCE = 0.02;
 
-const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
-const count = (n: number) =>
-  n >= 1e6 ? `${(n / 1e6).toFixed(2)}M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)}k` : String(n);
-// No "-0.000": a tiny negative rounds to plain zero.
-const f3 = (v: number) => (Math.abs(v) < 5e-4 ? 0 : v).toFixed(3);
 const verdictOf = (ok: number, n: number): Verdict => (ok === n ? 'holds' : ok > 0 ? 'partly' : 'does not hold');
 const span = (xs: number[], fmt: (v: number) => string) => {
   const lo = Math.min(...xs);
