@@ -19,3 +19,4 @@ export { tensorGrowth } from './memory';
 export type { LMEngine } from './decoding/engine';
 export { TfjsLMEngine } from './decoding/tfjs-engine';
 export { InferenceCache } from './layers/inference-cache';
+export { Rng } from './rng';

@@ -1,6 +1,7 @@
 /**
  * A small seedable PRNG (mulberry32) whose whole state is one 32-bit integer, so a
  * checkpoint can store it and a resumed run draws exactly the numbers the original would have.
+ * Training batches, Mix'n'Match search and token sampling all draw from it.
  */
 export class Rng {
   private s: number;
@@ -28,6 +29,11 @@ export class Rng {
   /** Uniform integer in [0, n). */
   int(n: number): number {
     return Math.floor(this.next() * n);
+  }
+
+  /** One of `items`, uniformly. */
+  pick<T>(items: readonly T[]): T {
+    return items[this.int(items.length)];
   }
 
   /** k distinct indices from [0, n), in increasing order. */

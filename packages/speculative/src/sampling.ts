@@ -1,4 +1,4 @@
-import { ConfigError } from '@matformer/core';
+import { ConfigError, Rng } from '@matformer/core';
 
 /** How logits become a next-token distribution. Applied in this order: temperature, top-k, top-p. */
 export interface SamplingOptions {
@@ -13,19 +13,11 @@ export interface SamplingOptions {
 /** A source of uniform numbers in [0, 1). */
 export type Random = () => number;
 
-/**
- * mulberry32: a tiny seedable PRNG (32-bit state, period 2^32), plenty for sampling tokens.
- * The same seed always replays the same draws.
- */
+/** Token-sampling randomness: core's seeded mulberry32 `Rng`; the same seed replays the same draws. */
 export function createRng(seed = 0): Random {
   if (!Number.isInteger(seed)) throw new ConfigError(`seed must be an integer, got ${seed}`);
-  let s = seed >>> 0;
-  return () => {
-    let t = (s = (s + 0x6d2b79f5) >>> 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rng = new Rng(seed);
+  return () => rng.next();
 }
 
 /** Checks sampling options, naming the bad field, and fills in the defaults. */

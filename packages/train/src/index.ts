@@ -11,7 +11,7 @@ export { jointGradients, TrainingError, type JointGradients } from './joint-step
 export { AdamW, type AdamWOptions } from './adamw';
 export { clipByGlobalNorm } from './clip';
 export { warmupCosine, type Schedule, type WarmupCosineOptions } from './schedule';
-export { Rng } from './rng';
+export { Rng } from '@matformer/core'; // re-exported: Trainer and tasks take one
 export { baselineConfig } from './baseline';
 export type { Task } from './task';
 export {

@@ -1,6 +1,6 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { MatLM, MatViT, Widths } from '@matformer/core';
-import type { Rng } from './rng';
+import type { Rng } from '@matformer/core';
 
 /**
  * What the trainer needs to know about a model and its data; nothing else about either.

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError, CheckpointError, tensorGrowth, loadModel, MatLM } from '@matformer/core';
+import { ConfigError, CheckpointError, tensorGrowth, loadModel, MatLM, Rng } from '@matformer/core';
 import { jointGradients, TrainingError } from './joint-step';
 import { Trainer } from './trainer';
 import { readMetrics, runPath } from './run-dir';
@@ -37,7 +37,7 @@ describe('Trainer on a tiny MatLM', () => {
 
   it("optimises Σ λ_i L_i: the reported loss and the gradients equal the weighted sum of each submodel's", async () => {
     const { model, task } = await tinyLMTask(2);
-    const batch = task.nextBatch(new (await import('./rng')).Rng(3));
+    const batch = task.nextBatch(new Rng(3));
     const submodels = [
       [8, 8],
       [16, 16],

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { resolveWidths, type Widths } from '@matformer/core';
+import { resolveWidths, Rng, type Widths } from '@matformer/core';
 import { existsSync } from 'node:fs';
 import { AdamW } from './adamw';
 import { evaluateTask, type EvalRow } from './evaluate';
@@ -8,7 +8,6 @@ import { jointGradients, type JointGradients } from './joint-step';
 import { DataParallelGradients, type SplittableBatch } from './parallel/data-parallel';
 import { availableParallelism } from 'node:os';
 import { resolveTrainOptions, type TrainOptions } from './options';
-import { Rng } from './rng';
 import { appendMetric, runPath, truncateMetrics, writeRunConfig } from './run-dir';
 import { warmupCosine, type Schedule } from './schedule';
 import type { Task } from './task';

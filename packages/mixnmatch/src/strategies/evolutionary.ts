@@ -1,7 +1,6 @@
-import type { Widths } from '@matformer/core';
+import { Rng, type Widths } from '@matformer/core';
 import type { SearchContext } from '../context';
 import type { Point } from '../pareto';
-import { Rng } from '../rng';
 import { cheapestConfig, inSpace, uniformConfigs, widthsKey } from '../space';
 import { fittingHeuristicConfigs } from './heuristic';
 
@@ -27,7 +26,7 @@ export async function evolutionarySearch(
   ctx: SearchContext,
   { evaluations = 48, population = 12, seed = 0 }: EvolutionOptions = {},
 ): Promise<void> {
-  const rng = new Rng(seed);
+  const rng = new Rng(Math.floor(seed) ^ 0x9e3779b9); // the seed mixing this search has always used
   const budgetLeft = () => evaluations - ctx.points.size;
   const pop: Point[] = [];
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import jpeg from 'jpeg-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError, MatViT, matvitConfig } from '@matformer/core';
+import { ConfigError, MatViT, matvitConfig, Rng } from '@matformer/core';
 import { decodeBytes, encodeBytes } from './byte-tokenizer';
 import { loadTextCorpus, MOBY_DICK } from './text-corpus';
 import { loadMnist } from './mnist';
@@ -14,7 +14,6 @@ import { decodeImage, toTensorData } from './image-decode';
 import { loadImageFolder } from './image-folder';
 import { splitDataset, subset } from './image-dataset';
 import { imageTask } from './image-task';
-import { Rng } from '../rng';
 import { Trainer } from '../trainer';
 import { tempDir } from '../test-fixtures';
 

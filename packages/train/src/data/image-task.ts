@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, type MatViT, type Widths } from '@matformer/core';
-import type { Rng } from '../rng';
+import type { Rng } from '@matformer/core';
 import type { Task } from '../task';
 import { datasetSize, type ImageDataset } from './image-dataset';
 

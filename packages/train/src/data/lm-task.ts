@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, type MatLM, type Widths } from '@matformer/core';
-import type { Rng } from '../rng';
+import type { Rng } from '@matformer/core';
 import type { Task } from '../task';
 import type { TextCorpus } from './text-corpus';
 
