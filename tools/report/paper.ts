@@ -48,13 +48,14 @@ export function granularityCurve(r: Results, params: number): number | undefined
 function lossSpreadNote(r: Results): string {
   const ls = r.lm.losses;
   const [first, last] = [ls[0], ls[ls.length - 1]];
-  const spread = (k: 'matformer' | 'upweighted' | 'baseline') => f3((first[k] - last[k]) * BITS);
   const gap = (k: 'matformer' | 'upweighted', l: (typeof ls)[number]) => {
     const d = (l[k] - l.baseline) * BITS;
     return `${d >= 0 ? '+' : ''}${f3(d)}`;
   };
   const lambdas = r.settings.lm.upweightedLambdas.join(',');
+  /** Loss drop from the smallest to the largest width, in nats; `spread` is it in bits/byte. */
   const fall = (k: 'matformer' | 'upweighted' | 'baseline') => first[k] - last[k];
+  const spread = (k: 'matformer' | 'upweighted' | 'baseline') => f3(fall(k) * BITS);
   const flatter = fall('baseline') - fall('matformer') > LOSS_TOLERANCE_BITS / BITS;
   const weightsMatter = Math.abs(fall('upweighted') - fall('matformer')) > LOSS_TOLERANCE_BITS / BITS;
   const parts = [
