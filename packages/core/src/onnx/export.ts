@@ -4,10 +4,9 @@ import { extract } from '../extract';
 import { writeFileAtomic } from '../io/atomic-write';
 import type { MatLM } from '../models/matlm';
 import type { MatViT } from '../models/matvit';
-import { GraphBuilder } from './graph';
+import { encodeGraph, GraphBuilder } from './graph';
 import { buildLMGraph } from './lm-graph';
 import { ONNX_FORMAT, ONNX_FORMAT_VERSION, metadataKeys } from './metadata';
-import { ModelProto, type ModelMsg } from './schema';
 import { buildViTGraph } from './vit-graph';
 
 /** Opsets the exporter writes: 17 (default, widest runtime support) or 20 (native tanh Gelu). */
@@ -26,7 +25,7 @@ export interface OnnxExportOptions {
    * default: the widths the model stores (the full model, or what an earlier `extract` kept).
    */
   widths?: number | Widths;
-  /** ONNX opset: 17 (default) or 20. See README-onnx.md. */
+  /** ONNX opset: 17 (default, widest runtime support) or 20 (the native tanh Gelu op). */
   opset?: Opset;
 }
 
@@ -99,26 +98,15 @@ function encode(model: MatLM | MatViT, opset: Opset): Uint8Array {
   if (config.arch === 'matlm') buildLMGraph(g, config, w);
   else buildViTGraph(g, config, w);
 
-  const msg: ModelMsg = {
+  return encodeGraph(g, {
+    name: `matformer_${config.arch}`,
+    producer: '@matformer/core',
+    doc: `MatFormer ${config.arch} exported by @matformer/core; FFN widths [${storedWidths(config).join(', ')}]`,
     irVersion: irVersionFor[opset],
-    producerName: '@matformer/core',
-    docString: `MatFormer ${config.arch} exported by @matformer/core; FFN widths [${storedWidths(config).join(', ')}]`,
-    opsetImport: [{ domain: '', version: opset }],
-    metadataProps: [
-      { key: metadataKeys.format, value: ONNX_FORMAT },
-      { key: metadataKeys.version, value: ONNX_FORMAT_VERSION },
-      {
-        key: metadataKeys.config,
-        value: JSON.stringify({ ...config, layerDFF: storedWidths(config) }),
-      },
-    ],
-    graph: {
-      name: `matformer_${config.arch}`,
-      node: g.nodes,
-      initializer: g.initializers,
-      input: g.inputs,
-      output: g.outputs,
+    metadata: {
+      [metadataKeys.format]: ONNX_FORMAT,
+      [metadataKeys.version]: ONNX_FORMAT_VERSION,
+      [metadataKeys.config]: JSON.stringify({ ...config, layerDFF: storedWidths(config) }),
     },
-  };
-  return ModelProto.encode(msg as never).finish();
+  });
 }

@@ -1,6 +1,8 @@
 import {
   AttributeType,
   DataType,
+  ModelProto,
+  type ModelMsg,
   type AttributeMsg,
   type NodeMsg,
   type TensorMsg,
@@ -136,4 +138,38 @@ export class GraphBuilder {
   output(name: string, elemType: number, shape: Dim[]): void {
     this.outputs.push(valueInfo(name, elemType, shape));
   }
+}
+
+export interface EncodeOptions {
+  name: string;
+  producer: string;
+  doc?: string;
+  /** ONNX IR version (8 goes with opset 17, 9 with opset 20). */
+  irVersion?: number;
+  /** String metadata stored in the model (metadata_props). */
+  metadata?: Record<string, string>;
+  /** Extra operator domains the graph uses, e.g. { 'com.microsoft': 1 }. */
+  domains?: Record<string, number>;
+}
+
+/** The ModelProto bytes of a built graph. */
+export function encodeGraph(g: GraphBuilder, o: EncodeOptions): Uint8Array {
+  const msg: ModelMsg = {
+    irVersion: o.irVersion ?? (g.opset >= 20 ? 9 : 8),
+    producerName: o.producer,
+    docString: o.doc ?? '',
+    opsetImport: [
+      { domain: '', version: g.opset },
+      ...Object.entries(o.domains ?? {}).map(([domain, version]) => ({ domain, version })),
+    ],
+    metadataProps: Object.entries(o.metadata ?? {}).map(([key, value]) => ({ key, value })),
+    graph: {
+      name: o.name,
+      node: g.nodes,
+      initializer: g.initializers,
+      input: g.inputs,
+      output: g.outputs,
+    },
+  };
+  return ModelProto.encode(msg as never).finish();
 }

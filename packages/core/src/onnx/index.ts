@@ -9,8 +9,13 @@ export {
   type OnnxExportInfo,
 } from './export';
 export { readOnnxFile, parseOnnxModel, type OnnxModelFile, type OnnxValue } from './read';
-export { lmSignature } from './lm-graph';
-export { vitSignature } from './vit-graph';
+export { lmSignature, lmForward } from './lm-graph';
+export { vitSignature, vitForward } from './vit-graph';
+// The graph builder, for tools that derive new graphs from a model's forward pass (training).
+export { GraphBuilder, encodeGraph, type Attr, type Dim, type EncodeOptions } from './graph';
+export { type WeightFn } from './layers';
+export { DataType } from './schema';
+export { createSession } from './ort';
 export { ONNX_FORMAT, ONNX_FORMAT_VERSION, metadataKeys } from './metadata';
 export { OnnxLMEngine, type OnnxKVState } from './lm-engine';
 export { OnnxViTEncoder, type ViTOutputs } from './vit-encoder';

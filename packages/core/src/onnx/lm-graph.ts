@@ -20,23 +20,49 @@ export function lmSignature(nLayers: number): { inputs: string[]; outputs: strin
  * the graph, so a prefill (past = 0) and each decoding step run the same file.
  */
 export function buildLMGraph(g: GraphBuilder, config: MatLMConfig, w: WeightFn): void {
-  const { dModel: C, nHeads: H, vocabSize: V, nLayers: L } = config;
-  const hd = C / H;
-  const dims = { C, H, eps: config.normEps };
+  const { nHeads: H, vocabSize: V, nLayers: L } = config;
+  const hd = config.dModel / H;
   const cacheShape = ['batch', H, 'past', hd];
-
   const ids = g.input('input_ids', DataType.INT64, ['batch', 'seq']);
   const past = Array.from({ length: L }, (_, l) => ({
     k: g.input(`past_key_${l}`, DataType.FLOAT, cacheShape),
     v: g.input(`past_value_${l}`, DataType.FLOAT, cacheShape),
   }));
+  const { logits2d, logitsShape } = lmForward(g, config, w, ids, past);
+  g.scope('head', () => g.op('Reshape', [logits2d, logitsShape], {}, 'logits')); // [B, T, V]
+  g.output('logits', DataType.FLOAT, ['batch', 'seq', V]);
+  for (let l = 0; l < L; l++) {
+    g.output(`present_key_${l}`, DataType.FLOAT, ['batch', H, 'total', hd]);
+    g.output(`present_value_${l}`, DataType.FLOAT, ['batch', H, 'total', hd]);
+  }
+}
+
+/**
+ * The MatLM forward pass on int64 ids [B, T]: logits [B·T, V] (row b·T + t) and the int64
+ * shape [3] = [B, T, V] that restores them. With `past` (one {k, v} per layer) the positions
+ * continue after the cached ones and each layer's extended cache is named present_key_l /
+ * present_value_l; without it (training, scoring) positions start at 0. Export, serving and
+ * the onnxruntime training engine all build the model from this one function.
+ */
+export function lmForward(
+  g: GraphBuilder,
+  config: MatLMConfig,
+  w: WeightFn,
+  ids: string,
+  past?: { k: string; v: string }[],
+): { logits2d: string; logitsShape: string } {
+  const { dModel: C, nHeads: H, vocabSize: V, nLayers: L } = config;
+  const hd = C / H;
+  const dims = { C, H, eps: config.normEps };
 
   const { qkvShape, logitsShape, mask, positions } = g.scope('shapes', () => {
     const idsShape = g.op('Shape', [ids]); // [2] = [B, T]
     const B1 = g.op('Gather', [idsShape, g.i64([0])], { axis: { int: 0 } }); // [1]
     const T1 = g.op('Gather', [idsShape, g.i64([1])], { axis: { int: 0 } }); // [1]
     const T = g.op('Gather', [idsShape, g.i64([1], [])], { axis: { int: 0 } }); // scalar
-    const P = g.op('Gather', [g.op('Shape', [past[0].k]), g.i64([2], [])], { axis: { int: 0 } }); // scalar
+    const P = past
+      ? g.op('Gather', [g.op('Shape', [past[0].k]), g.i64([2], [])], { axis: { int: 0 } }) // scalar
+      : g.i64([0], []);
     const S = g.op('Add', [P, T]); // scalar: positions after this call
     const one = g.i64([1], []);
     const positions = g.op('Range', [P, S, one]); // [T] = past, …, past+T-1
@@ -62,20 +88,14 @@ export function buildLMGraph(g: GraphBuilder, config: MatLMConfig, w: WeightFn):
       x,
       qkvShape,
       mask,
-      past: past[l],
-      present: { k: `present_key_${l}`, v: `present_value_${l}` },
+      past: past?.[l],
+      present: past ? { k: `present_key_${l}`, v: `present_value_${l}` } : undefined,
     });
   }
-  g.scope('head', () => {
+  const logits2d = g.scope('head', () => {
     const h = layerNorm(g, x, w, 'ln_f', config.normEps); // [N, C]
     // Tied head: logits = h · tok_embᵀ, reading the one stored embedding transposed.
-    const logits2d = g.op('Gemm', [h, w('tok_emb')], { transB: { int: 1 } }); // [N, V]
-    g.op('Reshape', [logits2d, logitsShape], {}, 'logits'); // [B, T, V]
+    return g.op('Gemm', [h, w('tok_emb')], { transB: { int: 1 } }); // [N, V]
   });
-
-  g.output('logits', DataType.FLOAT, ['batch', 'seq', V]);
-  for (let l = 0; l < L; l++) {
-    g.output(`present_key_${l}`, DataType.FLOAT, ['batch', H, 'total', hd]);
-    g.output(`present_value_${l}`, DataType.FLOAT, ['batch', H, 'total', hd]);
-  }
+  return { logits2d, logitsShape };
 }

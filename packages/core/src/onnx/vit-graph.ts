@@ -11,12 +11,30 @@ export const vitSignature = { inputs: ['pixel_values'], outputs: ['embedding', '
  * logits [batch, K].
  */
 export function buildViTGraph(g: GraphBuilder, config: MatViTConfig, w: WeightFn): void {
-  const { dModel: C, nHeads: H, imageSize: S, patchSize: P, channels: Ch } = config;
+  const { imageSize: S, channels: Ch } = config;
+  const pixels = g.input('pixel_values', DataType.FLOAT, ['batch', S, S, Ch]);
+  vitForward(g, config, w, pixels, { embedding: 'embedding', logits: 'logits' });
+  g.output('embedding', DataType.FLOAT, ['batch', config.dModel]);
+  g.output('logits', DataType.FLOAT, ['batch', config.numClasses]);
+}
+
+/**
+ * The MatViT forward pass on float pixels [B, S, S, Ch]: the pooled embedding [B, C] and the
+ * logits [B, K], optionally under explicit value names. Export, serving and the onnxruntime
+ * training engine all build the model from this one function.
+ */
+export function vitForward(
+  g: GraphBuilder,
+  config: MatViTConfig,
+  w: WeightFn,
+  pixels: string,
+  names: { embedding?: string; logits?: string } = {},
+): { embedding: string; logits: string } {
+  const { dModel: C, nHeads: H, patchSize: P, channels: Ch } = config;
   const N = numPatches(config);
-  const grid = S / P;
+  const grid = config.imageSize / P;
   const dims = { C, H, eps: config.normEps };
 
-  const pixels = g.input('pixel_values', DataType.FLOAT, ['batch', S, S, Ch]);
   const B1 = g.scope('shapes', () =>
     g.op('Gather', [g.op('Shape', [pixels]), g.i64([0])], { axis: { int: 0 } }),
   ); // [1]
@@ -40,26 +58,24 @@ export function buildViTGraph(g: GraphBuilder, config: MatViTConfig, w: WeightFn
   });
   for (let l = 0; l < config.nLayers; l++) x = block(g, w, l, dims, { x, qkvShape });
 
-  g.scope('head', () => {
+  return g.scope('head', () => {
     const h = layerNorm(g, x, w, 'ln_f', config.normEps);
     const h3 = g.op('Reshape', [h, g.i64([-1, N + 1, C])]); // [B, N+1, C]
     let embedding: string;
     if (config.pool === 'cls') {
-      embedding = g.op('Gather', [h3, g.i64([0], [])], { axis: { int: 1 } }, 'embedding'); // [B, C]
+      embedding = g.op('Gather', [h3, g.i64([0], [])], { axis: { int: 1 } }, names.embedding); // [B, C]
     } else if (g.opset >= 18) {
       // ReduceMean takes its axes as an input from opset 18, as an attribute before.
-      embedding = g.op('ReduceMean', [h3, g.i64([1])], { keepdims: { int: 0 } }, 'embedding');
+      embedding = g.op('ReduceMean', [h3, g.i64([1])], { keepdims: { int: 0 } }, names.embedding);
     } else {
       embedding = g.op(
         'ReduceMean',
         [h3],
         { axes: { ints: [1] }, keepdims: { int: 0 } },
-        'embedding',
+        names.embedding,
       );
     }
-    g.op('Gemm', [embedding, w('head.weight'), w('head.bias')], {}, 'logits'); // [B, K]
+    const logits = g.op('Gemm', [embedding, w('head.weight'), w('head.bias')], {}, names.logits); // [B, K]
+    return { embedding, logits };
   });
-
-  g.output('embedding', DataType.FLOAT, ['batch', C]);
-  g.output('logits', DataType.FLOAT, ['batch', config.numClasses]);
 }
