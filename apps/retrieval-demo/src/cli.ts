@@ -114,7 +114,12 @@ function pipelineOptions(f: CommonFlags, log: (s: string) => void): PipelineOpti
   );
   settings.train = {
     ...settings.train,
-    ...partialTrain({ steps: f.steps, lr: f.lr, seed: f.seed, granularities: f.granularities }),
+    ...partialTrain({
+      steps: f.steps,
+      lr: f.lr,
+      seed: f.seed,
+      granularitiesPerStep: f.granularities,
+    }),
   };
   if (f.batchSize !== undefined) settings.batchSize = f.batchSize;
   if (f.maxShift !== undefined) settings.maxShift = f.maxShift;

@@ -44,7 +44,7 @@ export const defaultTrainSettings = (config: MatViTConfig = demoConfig()): Train
     warmupSteps: 100,
     // One granularity per step, drawn at random: 3× cheaper steps than all four, and every
     // step still trains the smallest width (it is a prefix of whichever width is drawn).
-    granularities: 1,
+    granularitiesPerStep: 1,
     evalEvery: 500,
     checkpointEvery: 500,
     seed: 0,

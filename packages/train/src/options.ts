@@ -18,7 +18,7 @@ export interface TrainOptions {
    * Which granularities train each step: 'all' (the paper: every nested submodel on the
    * same batch) or k, a random subset of k per step (cheaper steps, same objective in expectation).
    */
-  granularities: 'all' | number;
+  granularitiesPerStep: 'all' | number;
   /** λ_i per granularity, ascending width order; default uniform (all 1). */
   lambdas?: number[];
   /** Evaluate every n steps (and always at the end); 0 = only at the end. */
@@ -36,7 +36,7 @@ export const defaultTrainOptions: TrainOptions = {
   beta1: 0.9,
   beta2: 0.95,
   gradClip: 1.0,
-  granularities: 'all',
+  granularitiesPerStep: 'all',
   evalEvery: 100,
   checkpointEvery: 100,
   seed: 0,
@@ -47,7 +47,13 @@ export function resolveTrainOptions(
   options: Partial<TrainOptions>,
   numGranularities: number,
 ): TrainOptions {
-  const o = { ...defaultTrainOptions, ...options };
+  // Checkpoints before 0.2 stored this option as `granularities` (also the name of the widths list).
+  const { granularities: legacy, ...rest } = options as Partial<TrainOptions> & {
+    granularities?: 'all' | number;
+  };
+  const o = { ...defaultTrainOptions, ...rest };
+  if (legacy !== undefined && rest.granularitiesPerStep === undefined)
+    o.granularitiesPerStep = legacy;
   const positiveInt = (f: keyof TrainOptions, allowZero = false) => {
     const v = o[f] as number;
     if (!Number.isInteger(v) || v < (allowZero ? 0 : 1))
@@ -71,16 +77,10 @@ export function resolveTrainOptions(
   for (const b of ['beta1', 'beta2'] as const)
     if (!(o[b] >= 0 && o[b] < 1))
       throw new ConfigError(`train option ${b} must be in [0, 1), got ${o[b]}`);
-  if (
-    o.granularities !== 'all' &&
-    !(
-      Number.isInteger(o.granularities) &&
-      o.granularities >= 1 &&
-      o.granularities <= numGranularities
-    )
-  ) {
+  const k = o.granularitiesPerStep;
+  if (k !== 'all' && !(Number.isInteger(k) && k >= 1 && k <= numGranularities)) {
     throw new ConfigError(
-      `train option granularities must be "all" or an integer in [1, ${numGranularities}], got ${JSON.stringify(o.granularities)}`,
+      `train option granularitiesPerStep: the number of trained granularities must be "all" or an integer in [1, ${numGranularities}], got ${JSON.stringify(k)}`,
     );
   }
   if (

@@ -74,7 +74,7 @@ describe('Trainer on a tiny MatLM', () => {
 
   it('reports the weighted joint loss and samples a subset of granularities when asked', async () => {
     const { model, task } = await tinyLMTask(4);
-    const trainer = new Trainer(task, { steps: 5, granularities: 2, lambdas: [1, 2, 3, 4] });
+    const trainer = new Trainer(task, { steps: 5, granularitiesPerStep: 2, lambdas: [1, 2, 3, 4] });
     const m = await trainer.trainStep();
     const widths = Object.keys(m.losses).map(Number);
     expect(widths).toHaveLength(2);
@@ -97,7 +97,7 @@ describe('Trainer on a tiny MatLM', () => {
         steps: 8,
         lr: 5e-3,
         warmupSteps: 2,
-        granularities: 2,
+        granularitiesPerStep: 2,
         evalEvery: 0,
         checkpointEvery: 4,
         seed: 9,
@@ -169,8 +169,8 @@ describe('Trainer on a tiny MatLM', () => {
   it('splitting batches across two threads gives the same update as one thread', async () => {
     const one = await tinyLMTask(11);
     const two = await tinyLMTask(11);
-    const a = new Trainer(one.task, { steps: 3, granularities: 'all' }, { parallel: false });
-    const b = new Trainer(two.task, { steps: 3, granularities: 'all' }, { parallel: true });
+    const a = new Trainer(one.task, { steps: 3, granularitiesPerStep: 'all' }, { parallel: false });
+    const b = new Trainer(two.task, { steps: 3, granularitiesPerStep: 'all' }, { parallel: true });
     expect([a.isParallel, b.isParallel]).toEqual([false, true]);
     for (let i = 0; i < 3; i++) {
       const [ma, mb] = [await a.trainStep(), await b.trainStep()];
@@ -226,7 +226,7 @@ describe('Trainer on a tiny MatLM', () => {
     expect(() => new Trainer(task, { steps: 0 })).toThrow(
       /train option steps must be a positive integer, got 0/,
     );
-    expect(() => new Trainer(task, { granularities: 5 })).toThrow(
+    expect(() => new Trainer(task, { granularitiesPerStep: 5 })).toThrow(
       /granularities must be "all" or an integer in \[1, 4\], got 5/,
     );
     expect(() => new Trainer(task, { lambdas: [1, 2] })).toThrow(

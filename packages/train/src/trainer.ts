@@ -102,9 +102,8 @@ export class Trainer {
   /** Indices of the granularities to train this step (all, or k drawn from the rng). */
   private pickGranularities(): number[] {
     const g = this.granularities.length;
-    return this.options.granularities === 'all'
-      ? [...Array(g).keys()]
-      : this.rng.sample(g, this.options.granularities);
+    const k = this.options.granularitiesPerStep;
+    return k === 'all' ? [...Array(g).keys()] : this.rng.sample(g, k);
   }
 
   /** Whether steps split batches across two threads. */

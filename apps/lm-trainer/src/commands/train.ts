@@ -127,7 +127,7 @@ export function registerTrain(program: Command): void {
           warmupSteps: o.warmup,
           weightDecay: o.weightDecay,
           gradClip: o.gradClip,
-          granularities: o.granularities,
+          granularitiesPerStep: o.granularities,
           evalEvery: o.evalEvery,
           checkpointEvery: o.checkpointEvery,
           seed: o.seed,
