@@ -14,6 +14,14 @@ export * from './cost';
 export * from './backend';
 export * from './io/safetensors';
 export { writeFileAtomic, writeFileAtomicSync } from './io/atomic-write';
+export {
+  lockDir,
+  makeDirFast,
+  removeDeadTempFiles,
+  DirLockError,
+  LOCK_FILE,
+  type DirLock,
+} from './io/dir-lock';
 export * from './io/checkpoint';
 export { tensorGrowth } from './memory';
 export type { LMEngine } from './decoding/engine';
