@@ -11,8 +11,8 @@ const program = new Command()
   .name('lm-trainer')
   .description(
     'Train a MatLM (nested MatFormer language model), evaluate every granularity, generate, export',
-  )
-  .showHelpAfterError();
+  );
+// A bad value gets one line naming the flag (commander's error); --help still prints the usage.
 
 registerTrain(program);
 registerResume(program);

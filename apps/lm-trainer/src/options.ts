@@ -1,10 +1,14 @@
 import { InvalidArgumentError } from 'commander';
 
+// Number() reads "0x10" as 16, "" and " " as 0 and "1e3" as 1000: flags take plain decimals only.
+const DECIMAL_INT = /^\d+$/;
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
+
 /** commander parsers that name the flag and the allowed values on bad input. */
 export function int(flag: string, min = 1) {
   return (v: string): number => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min)
+    const n = DECIMAL_INT.test(v) ? Number(v) : NaN;
+    if (!Number.isSafeInteger(n) || n < min)
       throw new InvalidArgumentError(`${flag} must be an integer ≥ ${min}, got "${v}"`);
     return n;
   };
@@ -12,22 +16,31 @@ export function int(flag: string, min = 1) {
 
 export function float(flag: string, min = 0, max = Infinity) {
   return (v: string): number => {
-    const n = Number(v);
+    const n = DECIMAL.test(v) ? Number(v) : NaN;
     if (!Number.isFinite(n) || n < min || n > max)
       throw new InvalidArgumentError(`${flag} must be a number in [${min}, ${max}], got "${v}"`);
     return n;
   };
 }
 
-/** "128" → 128 (uniform), "128,256,512,1024" → per-layer widths (0 = layer skipped). */
-export function widthsArg(v: string): number | number[] {
-  const parts = v.split(',').map((s) => Number(s.trim()));
-  if (parts.some((n) => !Number.isInteger(n) || n < 0))
-    throw new InvalidArgumentError(
-      `widths must be one width or a comma list of per-layer widths, got "${v}"`,
-    );
-  return parts.length === 1 ? parts[0] : parts;
+/**
+ * "128" → 128 (uniform), "128,256,512,1024" → per-layer widths (0 = layer skipped, written
+ * out: an empty item is a typo, not a skipped layer).
+ */
+export function widthsArgFor(flag: string) {
+  return (v: string): number | number[] => {
+    const items = v.split(',').map((s) => s.trim());
+    const bad = items.findIndex((s) => !DECIMAL_INT.test(s));
+    if (bad >= 0)
+      throw new InvalidArgumentError(
+        `${flag} must be one width or a comma list of per-layer widths (decimal integers, 0 = skip the layer), got "${v}"${items.length > 1 ? ` (item ${bad + 1} is ${items[bad] ? `"${items[bad]}"` : 'empty'})` : ''}`,
+      );
+    const widths = items.map(Number);
+    return widths.length === 1 ? widths[0] : widths;
+  };
 }
+
+export const widthsArg = widthsArgFor('--widths');
 
 export function granularitiesArg(v: string): 'all' | number {
   if (v === 'all') return 'all';

@@ -9,7 +9,7 @@ export {
   type SamplingOptions,
   type Random,
 } from './sampling';
-export type { StopReason } from './checks';
+export { checkPrompt, type StopReason } from './checks';
 export {
   generate,
   type GenerateOptions,

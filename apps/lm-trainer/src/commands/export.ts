@@ -1,11 +1,12 @@
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
-import { flopsPerToken, loadModel, paramCount, type AnyModel } from '@matformer/core';
+import { familyOf, forwardFlops, loadModel, paramCount, type AnyModel } from '@matformer/core';
 import { exportOnnx, supportedOpsets, type Opset } from '@matformer/core/onnx';
 import { widthsFromSliceArgs } from '@matformer/mixnmatch';
 import { widthsArg } from '../options';
 import { defaultRunDir, setupBackend } from '../run-setup';
 import { loadRunModel } from '../load-run';
+import { checkOutFile } from '../out-path';
 
 function opsetArg(v: string): Opset {
   const n = Number(v) as Opset;
@@ -43,6 +44,7 @@ export function registerExport(program: Command): void {
     .option('--opset <n>', `ONNX opset: ${supportedOpsets.join(' or ')}`, opsetArg, 17)
     .option('--backend <name>', 'tfjs backend used to read the weights: tensorflow, wasm or cpu')
     .action(async (o) => {
+      checkOutFile('--out', o.out);
       await setupBackend(o.backend, true);
       // A checkpoint file may hold a MatViT too; a run directory always holds a MatLM.
       const model: AnyModel = o.checkpoint ? await loadModel(o.checkpoint) : await loadRunModel(o);
@@ -55,10 +57,11 @@ export function registerExport(program: Command): void {
           `widths [${info.widths.join(', ')}]`,
           `params ${info.params.toLocaleString('en-US')} (${pct(paramCount(full, info.widths) / paramCount(full))} of the full model's ${paramCount(full).toLocaleString('en-US')})`,
         ];
-        if (full.arch === 'matlm') {
-          const ratio = flopsPerToken(full, info.widths) / flopsPerToken(full);
-          lines.push(`FLOPs/token ${pct(ratio)} of the full model (at context ${full.maxSeqLen})`);
-        }
+        const family = familyOf(full);
+        const ratio = forwardFlops(full, info.widths) / forwardFlops(full);
+        lines.push(
+          `FLOPs/${family.unit} ${pct(ratio)} of the full model (at context ${family.context(full)})`,
+        );
         process.stdout.write(`${lines.join('\n')}\n`);
       } finally {
         model.dispose();

@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
-import { TfjsLMEngine, type LMEngine } from '@matformer/core';
-import { generate, speculativeGenerate } from '@matformer/speculative';
+import { ConfigError, TfjsLMEngine, type LMEngine } from '@matformer/core';
+import { checkPrompt, generate, speculativeGenerate } from '@matformer/speculative';
 import { widthsFromSliceArgs } from '@matformer/mixnmatch';
 import { decodeBytes, encodeBytes } from '@matformer/train';
-import { float, int, widthsArg } from '../options';
+import { float, int, widthsArg, widthsArgFor } from '../options';
 import { defaultRunDir, setupBackend } from '../run-setup';
 import { loadRunModel } from '../load-run';
 import { DEFAULT_PROMPT } from './train';
@@ -36,7 +36,7 @@ export function registerGenerate(program: Command): void {
     .option(
       '--draft-widths <w>',
       'draft submodel widths (default: the smallest granularity)',
-      widthsArg,
+      widthsArgFor('--draft-widths'),
     )
     .option('--k <n>', 'initial draft length', int('--k'), 4)
     .option('--no-adaptive', 'keep the draft length fixed')
@@ -59,6 +59,19 @@ export function registerGenerate(program: Command): void {
         topP: o.topP,
         seed: o.seed,
       };
+      const draft = !o.speculative
+        ? undefined
+        : o.draftOnnx
+          ? await onnxEngine(o.draftOnnx)
+          : new TfjsLMEngine(model, o.draftWidths ?? model.config.granularities[0]);
+      // A bad prompt fails before anything reaches stdout (a pipe must not get half an answer).
+      for (const engine of [verifier, ...(draft ? [draft] : [])]) {
+        try {
+          checkPrompt(engine, prompt, o.maxTokens);
+        } catch (e) {
+          throw new ConfigError(`--prompt: ${(e as Error).message}`);
+        }
+      }
       process.stdout.write(o.prompt);
       if (!o.speculative) {
         const { tokens, stats } = await generate(verifier, prompt, sampling);
@@ -66,10 +79,7 @@ export function registerGenerate(program: Command): void {
           `${decodeBytes(tokens)}\n\n[${verifier.name}] ${stats.newTokens} tokens in ${stats.ms.toFixed(0)} ms (${stats.tokensPerSecond.toFixed(1)} tokens/s)\n`,
         );
       } else {
-        const draft = o.draftOnnx
-          ? await onnxEngine(o.draftOnnx)
-          : new TfjsLMEngine(model, o.draftWidths ?? model.config.granularities[0]);
-        const { tokens, stats } = await speculativeGenerate(draft, verifier, prompt, {
+        const { tokens, stats } = await speculativeGenerate(draft!, verifier, prompt, {
           ...sampling,
           k: o.k,
           adaptive: o.adaptive,

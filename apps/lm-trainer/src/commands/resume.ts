@@ -11,6 +11,7 @@ import {
   type DataSpec,
 } from '../run-setup';
 import { finishRun } from './train';
+import { lockRun } from '../run-guard';
 
 export function registerResume(program: Command): void {
   program
@@ -23,6 +24,7 @@ export function registerResume(program: Command): void {
     .option('--backend <name>', 'tfjs backend: tensorflow, wasm or cpu')
     .option('--no-sample', 'skip the generated samples at the end')
     .action(async (o) => {
+      lockRun(o.run, 'resume');
       await setupBackend(o.backend);
       const { dataSpec } = await readRunConfig<{ dataSpec: DataSpec }>(o.run);
       const corpus = await loadCorpus(dataSpec);

@@ -1,5 +1,3 @@
-import { existsSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { MatLM, saveModel } from '@matformer/core';
 import {
@@ -11,6 +9,7 @@ import {
 } from '@matformer/train';
 import { float, granularitiesArg, int } from '../options';
 import { printSamples, formatReport } from '../report';
+import { lockRun, startClean } from '../run-guard';
 import {
   defaultRunDir,
   loadCorpus,
@@ -95,15 +94,9 @@ export function registerTrain(program: Command): void {
     .option('--force', 'overwrite an existing run directory')
     .option('--no-sample', 'skip the generated samples at the end')
     .action(async (o) => {
-      if (existsSync(runPath(o.run, 'checkpoint')) && !o.force) {
-        throw new Error(
-          `${o.run} already holds a run; continue it with "lm-trainer resume --run ${o.run}" or pass --force to start over`,
-        );
-      }
-      // --force starts over: the old run's metrics and checkpoints must not mix with the new ones.
-      if (o.force)
-        for (const f of ['metrics', 'checkpoint', 'model'] as const)
-          await rm(runPath(o.run, f), { force: true });
+      // One trainer per run directory, and a new run never inherits an old run's files.
+      lockRun(o.run, 'train');
+      await startClean(o.run, Boolean(o.force));
       const backend = await setupBackend(o.backend);
       const config = modelConfig(o.preset, o.baseline);
       const spec: DataSpec = {
