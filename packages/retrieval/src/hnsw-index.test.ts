@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { IndexFileError, RetrievalError } from './errors';
 import { exactSearch } from './exact-search';
 import { HnswIndex } from './hnsw-index';
+import { hnswGraphDim, readIndexFile, writeIndexFile } from './index-file';
 import { recallAtK } from './metrics';
 import { randomUnitVectors, tempDir } from './test-fixtures';
 
@@ -114,6 +115,33 @@ describe('HnswIndex', () => {
     await expect(HnswIndex.load(join(dir, 'missing.mfhnsw'))).rejects.toThrow(IndexFileError);
     await expect(HnswIndex.load(join(dir, 'missing.mfhnsw'))).rejects.toThrow(
       /cannot read index file/,
+    );
+  });
+
+  it('refuses a forged header whose dimension differs from the graph (checksum recomputed)', async () => {
+    const dir = await tempDir();
+    const path = join(dir, 'db.mfhnsw');
+    await HnswIndex.build(randomUnitVectors(50, 4, 9), { space: 'l2', dim: 4 }).save(path);
+    const { header, payload, labels } = await readIndexFile(path);
+    for (const forged of [100_000, 2]) {
+      const out = join(dir, `forged-${forged}.mfhnsw`);
+      await writeIndexFile(out, { ...header, dim: forged }, payload, labels);
+      await expect(HnswIndex.load(out)).rejects.toThrow(
+        `${out}: the header says ${forged}-dimensional vectors, the hnswlib graph holds 4-dimensional ones (corrupt or forged header)`,
+      );
+    }
+    expect(hnswGraphDim(payload)).toBe(4);
+    expect(hnswGraphDim(payload.subarray(0, 20))).toBeUndefined();
+  });
+
+  it('rejects a query vector holding NaN or ±Infinity, like a vector on add', () => {
+    const index = HnswIndex.build(randomUnitVectors(20, 4, 10), { space: 'cosine', dim: 4 });
+    for (const bad of [NaN, Infinity, -Infinity])
+      expect(() => index.query([0.5, bad, 0.5, 0.5], 3)).toThrow(
+        `query vector has a non-finite value (${bad}) at position 1`,
+      );
+    expect(() => index.queryBatch(new Float32Array([1, 0, 0, 0, 0, NaN, 0, 0]), 1)).toThrow(
+      /non-finite value \(NaN\) at position 1/,
     );
   });
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import hnswlib from 'hnswlib-node'; // CommonJS: default-import, then destructure
 import { IndexFileError, RetrievalError } from './errors';
-import { readIndexFile, writeIndexFile } from './index-file';
+import { hnswGraphDim, readIndexFile, writeIndexFile } from './index-file';
 import { checkDim, checkK, checkSpace, rowCount, type KnnResult, type Space } from './vectors';
 
 const { HierarchicalNSW } = hnswlib;
@@ -190,6 +190,12 @@ export class HnswIndex {
       throw new RetrievalError(
         `query vector has ${vector.length} values; this index holds ${this.dim}-dimensional vectors`,
       );
+    // hnswlib would return NaN distances and an arbitrary order: refuse, as add() does.
+    for (let i = 0; i < vector.length; i++)
+      if (!Number.isFinite(vector[i]))
+        throw new RetrievalError(
+          `query vector has a non-finite value (${vector[i]}) at position ${i}`,
+        );
     const kk = Math.min(k, this.n);
     if (kk === 0) return { ids: [], distances: [], ...(this.hasLabels ? { labels: [] } : {}) };
     const raised = kk > this.efValue;
@@ -264,6 +270,14 @@ export class HnswIndex {
     if (expect.space !== undefined && header.space !== expect.space)
       throw new IndexFileError(
         `${path} uses the "${header.space}" space; expected "${expect.space}"`,
+      );
+    // The checksum is no signature: a rewritten header can claim any dimension. hnswlib reads
+    // vectors of the constructor's dimension from the graph's rows, so a mismatch reads out of
+    // bounds (NaN distances). The graph records its own row layout: compare before loading.
+    const graphDim = hnswGraphDim(payload);
+    if (graphDim !== header.dim)
+      throw new IndexFileError(
+        `${path}: the header says ${header.dim}-dimensional vectors, the hnswlib graph holds ${graphDim ?? 'an unreadable number of'}-dimensional ones (corrupt or forged header)`,
       );
     const index = new HnswIndex({ ...header, capacity: 1 });
     const dir = await mkdtemp(join(tmpdir(), 'matformer-hnsw-'));

@@ -175,3 +175,19 @@ export async function readIndexFile(path: string): Promise<IndexFileContents> {
   }
   return { header, payload, labels };
 }
+
+/**
+ * The vector dimension stored in hnswlib's own index file (the payload): its header begins with
+ * size_t offsetLevel0, maxElements, curElementCount, sizeDataPerElement, labelOffset, offsetData
+ * (little-endian u64 on the 64-bit builds hnswlib-node ships); each row keeps its float32 vector
+ * between offsetData and labelOffset. Undefined when the payload is too short or inconsistent.
+ */
+export function hnswGraphDim(payload: Uint8Array): number | undefined {
+  if (payload.length < 48) return undefined;
+  const view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
+  const u64 = (i: number) => Number(view.getBigUint64(8 * i, true));
+  const [perElement, labelOffset, offsetData] = [u64(3), u64(4), u64(5)];
+  const bytes = labelOffset - offsetData;
+  if (!(bytes > 0 && bytes % 4 === 0 && labelOffset < perElement)) return undefined;
+  return bytes / 4;
+}
