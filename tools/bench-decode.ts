@@ -18,6 +18,7 @@ import {
   flopsPerToken,
   loadModel,
   matlmConfig,
+  median,
   selectBackend,
   type LMEngine,
   type Widths,
@@ -38,11 +39,6 @@ const promptLen = Number(args.prompt);
 const steps = Number(args.steps);
 const threads = Number(args.threads);
 const opset = Number(args.opset) as Opset;
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 
 /**
  * Wall-clock and process CPU seconds (user + system, every thread) to decode `steps` tokens one

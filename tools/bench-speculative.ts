@@ -33,12 +33,19 @@ import {
   extract,
   loadModel,
   matlmConfig,
-  saveModel,
+  median,
+  modelOf,
   selectBackend,
   type LMEngine,
   type MatLMConfig,
 } from '@matformer/core';
-import { Trainer, baselineConfig, lmTask, loadTextCorpus, type TextCorpus } from '@matformer/train';
+import {
+  baselineConfig,
+  lmTask,
+  loadOrTrain,
+  loadTextCorpus,
+  type TextCorpus,
+} from '@matformer/train';
 import {
   analyticSpeedup,
   consistency,
@@ -46,9 +53,11 @@ import {
   generate,
   speculativeGenerate,
   speculativeGenerateSharedCache,
+  TimedEngine,
   tokenWindows,
   type SpeculativeResult,
 } from '@matformer/speculative';
+import { pct } from './report/format';
 
 const { values: args } = parseArgs({
   options: {
@@ -75,12 +84,7 @@ const ortThreads = Number(args['ort-threads']);
 const outDir = 'runs/bench-speculative';
 const t00 = performance.now();
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 const f2 = (x: number) => x.toFixed(2);
-const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 const elapsed = () => `${((performance.now() - t00) / 1000).toFixed(0)} s`;
 
 function table(header: string[], rows: (string | number)[][]): void {
@@ -95,20 +99,29 @@ function table(header: string[], rows: (string | number)[][]): void {
 // ---------------------------------------------------------------------------------------------
 // Models: the trained default, or one trained here; and the independent baseline draft.
 
-async function train(config: MatLMConfig, corpus: TextCorpus, label: string): Promise<MatLM> {
-  const model = MatLM.create(config, 0);
-  const task = lmTask(model, corpus, { batchSize, seqLen, evalWindows: 32 });
-  const trainer = new Trainer(
-    task,
-    {
-      steps,
-      lr: 3e-3,
-      warmupSteps: Math.min(30, Math.floor(steps / 10)),
-      evalEvery: 0,
-      checkpointEvery: 0,
-      seed: 0,
-    },
-    {
+/** The model cached in `dir` (under runs/bench-speculative), trained there first when absent. */
+async function loadOrTrainLM(
+  dir: string,
+  config: MatLMConfig,
+  corpus: TextCorpus,
+  label: string,
+): Promise<MatLM> {
+  const train = {
+    steps,
+    lr: 3e-3,
+    warmupSteps: Math.min(30, Math.floor(steps / 10)),
+    evalEvery: 0,
+    checkpointEvery: 0,
+    seed: 0,
+  };
+  const run = await loadOrTrain({
+    dir: `${outDir}/${dir}`,
+    spec: { config, train, batchSize, seqLen },
+    create: () => MatLM.create(config, 0),
+    makeTask: (m) => lmTask(m, corpus, { batchSize, seqLen, evalWindows: 32 }),
+    train,
+    accept: (m, path) => modelOf(m, 'matlm', path),
+    init: {
       reporter: {
         onStep: (m) => {
           if (m.step % 25 === 0 || m.step === steps)
@@ -118,37 +131,13 @@ async function train(config: MatLMConfig, corpus: TextCorpus, label: string): Pr
         },
       },
     },
-  );
-  const result = await trainer.run();
-  console.log(
-    `  ${label} held-out bits/byte: ${result.rows.map((r) => `${r.name}: ${r.bitsPerToken!.toFixed(3)}`).join(', ')}`,
-  );
-  await trainer.dispose();
-  task.dispose();
-  return model;
-}
-
-async function loadOrTrain(
-  path: string,
-  config: MatLMConfig,
-  corpus: TextCorpus,
-  label: string,
-): Promise<MatLM> {
-  if (existsSync(path)) {
-    console.log(`  ${label}: loaded ${path}`);
-    return (await loadModel(path)) as MatLM;
-  }
-  console.log(
-    `  ${label}: training ${steps} steps (batch ${batchSize} × ${seqLen} bytes) → ${path}`,
-  );
-  const model = await train(config, corpus, label);
-  await mkdir(outDir, { recursive: true });
-  await saveModel(path, model, {
-    trained_steps: String(steps),
-    batch: String(batchSize),
-    seq: String(seqLen),
+    log: (line) => console.log(`  ${label}: ${line}`),
   });
-  return model;
+  if (run.eval)
+    console.log(
+      `  ${label} held-out bits/byte: ${run.eval.rows.map((r) => `${r.name}: ${r.bitsPerToken!.toFixed(3)}`).join(', ')}`,
+    );
+  return run.model;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -201,48 +190,6 @@ async function forwardMs(
   return times;
 }
 
-/** Accumulates the wall-clock time spent inside an engine's calls (to split a run's time). */
-class Timed<S> implements LMEngine<S> {
-  forwardMs = 0;
-  otherMs = 0;
-  constructor(readonly inner: LMEngine<S>) {}
-  get vocabSize() {
-    return this.inner.vocabSize;
-  }
-  get maxSeqLen() {
-    return this.inner.maxSeqLen;
-  }
-  get name() {
-    return this.inner.name;
-  }
-  async forward(tokens: number[], state?: S) {
-    const t0 = performance.now();
-    const out = await this.inner.forward(tokens, state);
-    this.forwardMs += performance.now() - t0;
-    return out;
-  }
-  length(state: S) {
-    return this.inner.length(state);
-  }
-  truncate(state: S, n: number) {
-    const t0 = performance.now();
-    const out = this.inner.truncate(state, n);
-    this.otherMs += performance.now() - t0;
-    return out;
-  }
-  release(state: S) {
-    const t0 = performance.now();
-    this.inner.release(state);
-    this.otherMs += performance.now() - t0;
-  }
-  dispose() {
-    this.inner.dispose();
-  }
-  reset() {
-    this.forwardMs = this.otherMs = 0;
-  }
-}
-
 // ---------------------------------------------------------------------------------------------
 
 interface Config {
@@ -283,10 +230,10 @@ async function benchEngine(
   console.log(
     `\n== engine: ${kind}  (verifier: full width ${g[g.length - 1]}; drafts: extracted widths ${drafts.join(', ')})`,
   );
-  const verifier = new Timed(await make(model));
-  const draftEngines = new Map<number | 'baseline', Timed<unknown>>();
-  for (const w of drafts) draftEngines.set(w, new Timed(await make(model, w)));
-  draftEngines.set('baseline', new Timed(await make(baseline)));
+  const verifier = new TimedEngine(await make(model));
+  const draftEngines = new Map<number | 'baseline', TimedEngine<unknown>>();
+  for (const w of drafts) draftEngines.set(w, new TimedEngine(await make(model, w)));
+  draftEngines.set('baseline', new TimedEngine(await make(baseline)));
 
   // Cost ratio c = draft step / verifier step (single token, mid-generation context), interleaved.
   const ctx = promptLen + Math.floor(newTokens / 2);
@@ -562,7 +509,7 @@ let model: MatLM;
 let trainedSteps = steps;
 let baselineSeq = seqLen;
 if (existsSync('runs/default/model.safetensors')) {
-  model = (await loadModel('runs/default/model.safetensors')) as MatLM;
+  model = modelOf(await loadModel('runs/default/model.safetensors'), 'matlm', 'runs/default');
   console.log('model: runs/default/model.safetensors (trained by lm-trainer)');
   try {
     const run = JSON.parse(readFileSync('runs/default/config.json', 'utf8'));
@@ -577,16 +524,16 @@ if (existsSync('runs/default/model.safetensors')) {
   }
 } else {
   const config = matlmConfig('small');
-  model = await loadOrTrain(
-    `${outDir}/matformer-small-s${steps}-b${batchSize}x${seqLen}.safetensors`,
+  model = await loadOrTrainLM(
+    `matformer-small-s${steps}-b${batchSize}x${seqLen}`,
     config,
     corpus,
     'MatFormer (joint, 4 granularities)',
   );
 }
 const g0 = model.config.granularities[0];
-const baseline = await loadOrTrain(
-  `${outDir}/independent-small-w${g0}-s${steps}-b${batchSize}x${baselineSeq}.safetensors`,
+const baseline = await loadOrTrainLM(
+  `independent-small-w${g0}-s${steps}-b${batchSize}x${baselineSeq}`,
   baselineConfig(model.config, g0),
   corpus,
   `independent dense model, FFN width ${g0}`,

@@ -2,21 +2,12 @@
 // report trained it from. A re-run reuses a finished model only if the spec is identical (model
 // config, train options, data), resumes an interrupted one from its checkpoint, and retrains
 // from scratch when anything changed — a stale model never slips into the report.
-import { existsSync } from 'node:fs';
-import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { modelOf, type AnyModel, type ModelConfig } from '@matformer/core';
 import {
-  loadModel,
-  writeFileAtomic,
-  type MatLM,
-  type MatViT,
-  type ModelConfig,
-} from '@matformer/core';
-import {
+  loadOrTrain,
   readMetrics,
   resolveTrainOptions,
-  runPath,
-  Trainer,
   type Task,
   type TrainOptions,
   type TrainReporter,
@@ -44,26 +35,6 @@ export interface TrainedRun<M> {
   reused: boolean;
   /** Training loss of the widest granularity, per step. */
   curve: { step: number; loss: number }[];
-}
-
-const SPEC_FILE = 'report-spec.json';
-const DONE_FILE = 'report-done.json';
-
-/** JSON with object keys sorted, so two specs compare by content, not key order. */
-export function canonical(value: unknown): string {
-  return JSON.stringify(value, (_k, v: unknown) =>
-    v && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1)))
-      : v,
-  );
-}
-
-async function readJson(path: string): Promise<unknown> {
-  try {
-    return JSON.parse(await readFile(path, 'utf8'));
-  } catch {
-    return undefined; // missing or corrupt: treated as "not cached"
-  }
 }
 
 function logReporter(name: string, log: (line: string) => void): TrainReporter {
@@ -110,59 +81,30 @@ async function summarise<M>(
 
 /**
  * The trained model for `spec`: reused from `root/<name>` when finished with the same spec,
- * resumed when interrupted, else trained now. `makeTask` builds the task around a model (the
- * caller disposes nothing: the task is freed here, the model belongs to the caller).
+ * resumed when interrupted, else trained now (train's `loadOrTrain`). `makeTask` builds the
+ * task around a model (the task is freed there; the model belongs to the caller).
  */
-export async function trainOrReuse<M extends MatLM | MatViT>(opts: {
+export async function trainOrReuse<M extends AnyModel>(opts: {
   root: string;
   spec: RunSpec;
   create: () => M;
   makeTask: (model: M) => Task;
   log: (line: string) => void;
 }): Promise<TrainedRun<M>> {
-  const { log } = opts;
   // Compare resolved options, so a changed library default also invalidates the cache.
   const spec = {
     ...opts.spec,
     train: resolveTrainOptions(opts.spec.train, opts.spec.model.granularities.length),
   };
-  const dir = join(opts.root, spec.name);
-  const specPath = join(dir, SPEC_FILE);
-  const donePath = join(dir, DONE_FILE);
-  const ckpt = runPath(dir, 'checkpoint');
-  const same = canonical(await readJson(specPath)) === canonical(spec);
-
-  if (same && existsSync(ckpt) && existsSync(donePath)) {
-    log(`  ${spec.name}: reusing the finished run in ${dir}`);
-    return summarise(spec.name, dir, (await loadModel(ckpt)) as M, true);
-  }
-
-  let trainer: Trainer;
-  const reporter = logReporter(spec.name, log);
-  if (same && existsSync(ckpt)) {
-    log(`  ${spec.name}: resuming the interrupted run in ${dir}`);
-    trainer = await Trainer.resume(dir, (m) => opts.makeTask(m as M), { reporter });
-  } else {
-    if (existsSync(dir)) {
-      log(`  ${spec.name}: ${dir} was trained from a different spec (or never finished); retraining`);
-      await rm(dir, { recursive: true, force: true });
-    }
-    await mkdir(dir, { recursive: true });
-    await writeFileAtomic(specPath, JSON.stringify(spec, null, 2) + '\n');
-    const model = opts.create();
-    log(`  ${spec.name}: training ${spec.train.steps} steps → ${dir}`);
-    trainer = new Trainer(opts.makeTask(model), spec.train, {
-      runDir: dir,
-      reporter,
-      meta: { report: spec.name },
-    });
-  }
-  try {
-    await trainer.run();
-  } finally {
-    await trainer.dispose();
-    trainer.task.dispose();
-  }
-  await writeFileAtomic(donePath, JSON.stringify({ finished: new Date().toISOString() }) + '\n');
-  return summarise(spec.name, dir, trainer.task.model as M, false);
+  const run = await loadOrTrain({
+    dir: join(opts.root, spec.name),
+    spec,
+    create: opts.create,
+    makeTask: opts.makeTask,
+    train: spec.train,
+    accept: (m, path) => modelOf(m, spec.model.arch, path) as AnyModel as M,
+    init: { reporter: logReporter(spec.name, opts.log), meta: { report: spec.name } },
+    log: (line) => opts.log(`  ${spec.name}: ${line}`),
+  });
+  return summarise(spec.name, run.dir, run.model, run.status === 'reused');
 }

@@ -1,12 +1,11 @@
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { loadModel, MatViT, saveModel, type MatViTConfig } from '@matformer/core';
+import { matvit, MatViT, type AnyModel, type MatViTConfig } from '@matformer/core';
 import {
   imageTask,
+  loadOrTrain as loadOrTrainRun,
   ProgressReporter,
-  Trainer,
+  runFiles,
   type TrainOptions,
   type TrainReporter,
 } from '@matformer/train';
@@ -30,7 +29,7 @@ export interface StoredModel {
   path: string;
 }
 
-export const MODEL_FILE = 'model.safetensors';
+export const MODEL_FILE = runFiles.model;
 
 async function fingerprint(path: string): Promise<string> {
   return createHash('sha256')
@@ -41,7 +40,7 @@ async function fingerprint(path: string): Promise<string> {
 
 /**
  * The run directory's model if it holds one (and it is the configured architecture), else a
- * fresh MatViT trained jointly at every granularity, saved there atomically.
+ * fresh MatViT trained jointly at every granularity, saved there atomically (train's `loadOrTrain`).
  */
 export async function loadOrTrain(
   runDir: string,
@@ -50,58 +49,65 @@ export async function loadOrTrain(
   opts: { retrain?: boolean; reporter?: TrainReporter | null; log?: (s: string) => void } = {},
 ): Promise<StoredModel> {
   const log = opts.log ?? (() => undefined);
-  const path = join(runDir, MODEL_FILE);
-  if (existsSync(path) && !opts.retrain) {
-    const loaded = await loadModel(path);
-    if (!(loaded instanceof MatViT)) {
+  const run = await loadOrTrainRun({
+    dir: runDir,
+    retrain: opts.retrain,
+    create: () => {
+      const model = MatViT.create(settings.config, settings.train.seed ?? 0);
+      log(
+        `training a MatViT (${model.storedParamCount.toLocaleString('en-US')} weights, granularities ${settings.config.granularities.join('/')})`,
+      );
+      return model;
+    },
+    makeTask: (model) =>
+      imageTask(model, data, {
+        batchSize: settings.batchSize,
+        maxShift: settings.maxShift,
+        evalExamples: settings.evalExamples,
+      }),
+    train: settings.train,
+    accept: (loaded, path) => matchingViT(loaded, path, settings.config),
+    init: {
+      reporter: opts.reporter === null ? undefined : (opts.reporter ?? new ProgressReporter()),
+      meta: { app: 'retrieval-demo' },
+    },
+    metadata: { app: 'retrieval-demo' },
+    log,
+  });
+  const path = run.path;
+  return {
+    model: run.model,
+    fingerprint: await fingerprint(path),
+    trained: run.status !== 'reused',
+    path,
+  };
+}
+
+/** The loaded model as a MatViT of the configured sizes, or a clear error naming what differs. */
+function matchingViT(loaded: AnyModel, path: string, want: MatViTConfig): MatViT {
+  if (!matvit.isModel(loaded)) {
+    loaded.dispose();
+    throw new Error(
+      `${path} holds a ${loaded.config.arch} model, not a MatViT; use another --run-dir`,
+    );
+  }
+  const got = loaded.config;
+  for (const f of [
+    'dModel',
+    'nLayers',
+    'nHeads',
+    'dFF',
+    'imageSize',
+    'patchSize',
+    'channels',
+    'pool',
+  ] as const) {
+    if (got[f] !== want[f]) {
       loaded.dispose();
       throw new Error(
-        `${path} holds a ${loaded.config.arch} model, not a MatViT; use another --run-dir`,
+        `${path} has ${f} = ${got[f]}, the demo is configured for ${want[f]}: pass options that match it, --retrain, or another --run-dir`,
       );
     }
-    const want = settings.config;
-    const got = loaded.config;
-    for (const f of [
-      'dModel',
-      'nLayers',
-      'nHeads',
-      'dFF',
-      'imageSize',
-      'patchSize',
-      'channels',
-      'pool',
-    ] as const) {
-      if (got[f] !== want[f]) {
-        loaded.dispose();
-        throw new Error(
-          `${path} has ${f} = ${got[f]}, the demo is configured for ${want[f]}: pass options that match it, --retrain, or another --run-dir`,
-        );
-      }
-    }
-    log(`loaded the trained MatViT from ${path}`);
-    return { model: loaded, fingerprint: await fingerprint(path), trained: false, path };
   }
-  const model = MatViT.create(settings.config, settings.train.seed ?? 0);
-  const task = imageTask(model, data, {
-    batchSize: settings.batchSize,
-    maxShift: settings.maxShift,
-    evalExamples: settings.evalExamples,
-  });
-  const trainer = new Trainer(task, settings.train, {
-    runDir,
-    reporter: opts.reporter === null ? undefined : (opts.reporter ?? new ProgressReporter()),
-    meta: { app: 'retrieval-demo' },
-  });
-  try {
-    log(
-      `training a MatViT (${model.storedParamCount.toLocaleString('en-US')} weights, granularities ${settings.config.granularities.join('/')}) for ${trainer.options.steps} steps`,
-    );
-    await trainer.run();
-  } finally {
-    await trainer.dispose();
-    task.dispose();
-  }
-  await saveModel(path, model, { app: 'retrieval-demo' });
-  log(`saved ${path}`);
-  return { model, fingerprint: await fingerprint(path), trained: true, path };
+  return loaded;
 }

@@ -1,12 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from './errors';
-import {
-  matlmConfig,
-  matvitConfig,
-  resolveWidths,
-  validateConfig,
-  type MatLMConfig,
-} from './config';
+import { matlmConfig, matvitConfig, resolveWidths, type MatLMConfig } from './config';
+import { validateConfig } from './models/registry';
 
 describe('ModelConfig', () => {
   it('presets are valid and use the paper granularities dFF/8..dFF', () => {

@@ -1,7 +1,19 @@
 import { ConfigError } from './errors';
+import type { MatLMConfig } from './models/matlm/config';
+import type { MatViTConfig } from './models/matvit/config';
+
+export type { MatLMConfig, MatViTConfig };
+// The families' config builders and presets, here beside the shared fields (each lives in its family's folder).
+export { matlmConfig, lmPresetNames, type LMPresetName } from './models/matlm/config';
+export {
+  matvitConfig,
+  vitPresetNames,
+  numPatches,
+  type ViTPresetName,
+} from './models/matvit/config';
 
 /** Fields every MatFormer shares: the trunk and its nested FFN widths. */
-interface TrunkConfig {
+export interface TrunkConfig {
   /** Width of the residual stream (C). */
   dModel: number;
   /** Number of Transformer blocks (L). */
@@ -26,26 +38,7 @@ interface TrunkConfig {
   normEps: number;
 }
 
-/** A decoder-only language model with tied input/output embeddings. */
-export interface MatLMConfig extends TrunkConfig {
-  arch: 'matlm';
-  /** Tokens in the vocabulary (256 for the byte-level tokenizer). */
-  vocabSize: number;
-  /** Longest context the learned position table covers. */
-  maxSeqLen: number;
-}
-
-/** A ViT encoder: square images cut into square patches, a class token, a linear head. */
-export interface MatViTConfig extends TrunkConfig {
-  arch: 'matvit';
-  imageSize: number;
-  patchSize: number;
-  channels: number;
-  numClasses: number;
-  /** Pooled representation for `embed()` and the head: the class token, or the mean of all tokens. */
-  pool: 'cls' | 'mean';
-}
-
+/** The config of any registered model family (see models/registry.ts); `arch` names the family. */
 export type ModelConfig = MatLMConfig | MatViTConfig;
 
 /**
@@ -62,100 +55,21 @@ export function paperGranularities(dFF: number): number[] {
   return [dFF / 8, dFF / 4, dFF / 2, dFF];
 }
 
-const lmPresets = {
-  // 7.4k params: fast enough for gradient checks and every unit test.
-  tiny: { dModel: 16, nLayers: 2, nHeads: 2, dFF: 64, vocabSize: 32, maxSeqLen: 16 },
-  // 3.26M params: the demo and default training model (byte-level, trains in minutes on 2 cores).
-  small: { dModel: 256, nLayers: 4, nHeads: 4, dFF: 1024, vocabSize: 256, maxSeqLen: 128 },
-  // 10.8M params: a bigger run for a machine with time or a GPU.
-  base: { dModel: 384, nLayers: 6, nHeads: 6, dFF: 1536, vocabSize: 256, maxSeqLen: 256 },
-} as const;
-
-const vitPresets = {
-  // MNIST-shaped tiny ViT for tests: 28×28 gray, 7×7 patches → 16 tokens.
-  tiny: {
-    dModel: 16,
-    nLayers: 2,
-    nHeads: 2,
-    dFF: 64,
-    imageSize: 28,
-    patchSize: 7,
-    channels: 1,
-    numClasses: 10,
-  },
-  // MNIST demo ViT: 4×4 patches → 49 tokens.
-  small: {
-    dModel: 64,
-    nLayers: 4,
-    nHeads: 4,
-    dFF: 256,
-    imageSize: 28,
-    patchSize: 4,
-    channels: 1,
-    numClasses: 10,
-  },
-} as const;
-
-export type LMPresetName = keyof typeof lmPresets;
-export type ViTPresetName = keyof typeof vitPresets;
-export const lmPresetNames = Object.keys(lmPresets) as LMPresetName[];
-export const vitPresetNames = Object.keys(vitPresets) as ViTPresetName[];
-
-/** A MatLM config from a named preset, with any field overridden; validated. */
-export function matlmConfig(
-  preset: LMPresetName = 'small',
-  overrides: Partial<Omit<MatLMConfig, 'arch'>> = {},
-): MatLMConfig {
-  const base = lmPresets[preset];
-  if (!base)
-    throw new ConfigError(`unknown MatLM preset "${preset}"; allowed: ${lmPresetNames.join(', ')}`);
-  const dFF = overrides.dFF ?? base.dFF;
-  return validateConfig({
-    arch: 'matlm',
-    ...base,
-    granularities: paperGranularities(dFF),
-    normEps: 1e-5,
-    ...overrides,
-  });
-}
-
-/** A MatViT config from a named preset, with any field overridden; validated. */
-export function matvitConfig(
-  preset: ViTPresetName = 'small',
-  overrides: Partial<Omit<MatViTConfig, 'arch'>> = {},
-): MatViTConfig {
-  const base = vitPresets[preset];
-  if (!base)
-    throw new ConfigError(
-      `unknown MatViT preset "${preset}"; allowed: ${vitPresetNames.join(', ')}`,
-    );
-  const dFF = overrides.dFF ?? base.dFF;
-  return validateConfig({
-    arch: 'matvit',
-    ...base,
-    granularities: paperGranularities(dFF),
-    normEps: 1e-6,
-    pool: 'cls',
-    ...overrides,
-  });
-}
-
-function positiveInt(config: object, field: string): void {
+/** Throws a ConfigError naming `field` unless it is a positive integer. */
+export function positiveInt(config: object, field: string): void {
   const v = (config as Record<string, unknown>)[field];
   if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) {
     throw new ConfigError(`config.${field} must be a positive integer, got ${JSON.stringify(v)}`);
   }
 }
 
-/** Checks every field of a config (e.g. one read from a checkpoint) and returns it typed. */
-export function validateConfig<C extends ModelConfig>(config: C): C {
+/**
+ * Checks the fields every family shares (the trunk and its nested widths); each family checks
+ * its own on top (see `validateConfig`, which does both).
+ */
+export function validateTrunk(config: TrunkConfig): void {
   if (config === null || typeof config !== 'object')
     throw new ConfigError('config must be an object');
-  if (config.arch !== 'matlm' && config.arch !== 'matvit') {
-    throw new ConfigError(
-      `config.arch must be "matlm" or "matvit", got ${JSON.stringify((config as { arch: unknown }).arch)}`,
-    );
-  }
   for (const f of ['dModel', 'nLayers', 'nHeads', 'dFF']) positiveInt(config, f);
   if (config.dModel % config.nHeads !== 0) {
     throw new ConfigError(
@@ -212,27 +126,10 @@ export function validateConfig<C extends ModelConfig>(config: C): C {
       );
     }
   }
-  if (config.arch === 'matlm') {
-    positiveInt(config, 'vocabSize');
-    positiveInt(config, 'maxSeqLen');
-  } else {
-    for (const f of ['imageSize', 'patchSize', 'channels', 'numClasses']) positiveInt(config, f);
-    if (config.imageSize % config.patchSize !== 0) {
-      throw new ConfigError(
-        `config.imageSize (${config.imageSize}) must be divisible by config.patchSize (${config.patchSize})`,
-      );
-    }
-    if (config.pool !== 'cls' && config.pool !== 'mean') {
-      throw new ConfigError(
-        `config.pool must be "cls" or "mean", got ${JSON.stringify(config.pool)}`,
-      );
-    }
-  }
-  return config;
 }
 
 /** The hidden width stored in each layer: dFF for a nested model, the extracted widths for a dense one. */
-export function storedWidths(config: ModelConfig): Widths {
+export function storedWidths(config: TrunkConfig): Widths {
   return config.layerDFF ?? Array(config.nLayers).fill(config.dFF);
 }
 
@@ -242,7 +139,7 @@ export function storedWidths(config: ModelConfig): Widths {
  * an array → a Mix'n'Match config. Each width must be a granularity no larger than the layer
  * stores, or 0 (`SKIP`) to skip the layer; at least one layer must be kept.
  */
-export function resolveWidths(config: ModelConfig, widths?: number | Widths): Widths {
+export function resolveWidths(config: TrunkConfig, widths?: number | Widths): Widths {
   const stored = storedWidths(config);
   if (widths === undefined) return stored;
   const list = typeof widths === 'number' ? Array(config.nLayers).fill(widths) : widths;
@@ -270,9 +167,4 @@ export function resolveWidths(config: ModelConfig, widths?: number | Widths): Wi
 /** Indices of the layers a widths list keeps (width > 0). */
 export function keptLayers(widths: Widths): number[] {
   return widths.flatMap((w, l) => (w === SKIP ? [] : [l]));
-}
-
-/** Number of patches (tokens before the class token) of a MatViT. */
-export function numPatches(config: MatViTConfig): number {
-  return (config.imageSize / config.patchSize) ** 2;
 }

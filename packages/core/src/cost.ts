@@ -1,20 +1,20 @@
-import { numPatches, resolveWidths, SKIP, type ModelConfig, type Widths } from './config';
+import { resolveWidths, SKIP, type ModelConfig, type Widths } from './config';
+import { familyOf } from './models/registry';
+import { specsSize } from './models/weight-spec';
 
 /**
- * Exact number of weights a submodel uses (what `extract` at these widths stores): shared
- * embeddings, attention and norms, plus 2·m·C + m + C per FFN of width m. A skipped layer
- * (width 0) stores nothing.
+ * Exact number of weights a submodel uses (what `extract` at these widths stores): the
+ * family's embeddings and head, shared attention and norms, plus 2·m·C + m + C per FFN of
+ * width m. A skipped layer (width 0) stores nothing.
  */
 export function paramCount(config: ModelConfig, widths?: number | Widths): number {
   const w = resolveWidths(config, widths);
+  const family = familyOf(config);
   const C = config.dModel;
   const perLayerShared = 2 * 2 * C + (3 * C * C + 3 * C) + (C * C + C); // 2 norms, qkv, out
   const block = (m: number) => (m === SKIP ? 0 : perLayerShared + 2 * m * C + m + C);
   const trunk = w.reduce((n, m) => n + block(m), 0) + 2 * C; // + final norm
-  if (config.arch === 'matlm') return config.vocabSize * C + config.maxSeqLen * C + trunk;
-  const patchDim = config.patchSize * config.patchSize * config.channels;
-  const embed = patchDim * C + C + C + (numPatches(config) + 1) * C; // patch proj, cls, positions
-  return embed + trunk + C * config.numClasses + config.numClasses;
+  return trunk + specsSize(family.inputWeights(config)) + specsSize(family.outputWeights(config));
 }
 
 /**
@@ -28,38 +28,37 @@ function blockFlops(C: number, m: number, context: number): number {
 
 export interface FlopsOptions {
   /**
-   * Keys each query attends to. Defaults to maxSeqLen for a MatLM (what a full-window forward
-   * computes: the causal mask is applied to full T×T scores) and N+1 for a MatViT.
+   * Keys each query attends to. Defaults to the family's full-forward context: maxSeqLen for a
+   * MatLM (the causal mask is applied to full T×T scores) and N+1 for a MatViT.
    */
   context?: number;
 }
 
-/** Forward FLOPs per token (MatLM, including the tied output head) at the given widths. */
+/** Forward FLOPs per token (for a MatLM including the tied output head) at the given widths. */
 export function flopsPerToken(
   config: ModelConfig,
   widths?: number | Widths,
   opts: FlopsOptions = {},
 ): number {
   const w = resolveWidths(config, widths);
-  const C = config.dModel;
-  const context =
-    opts.context ?? (config.arch === 'matlm' ? config.maxSeqLen : numPatches(config) + 1);
-  const blocks = w.reduce((n, m) => n + blockFlops(C, m, context), 0);
-  return config.arch === 'matlm' ? blocks + 2 * C * config.vocabSize : blocks;
+  const family = familyOf(config);
+  const context = opts.context ?? family.context(config);
+  return (
+    w.reduce((n, m) => n + blockFlops(config.dModel, m, context), 0) + family.tokenFlops(config)
+  );
 }
 
 /** Forward FLOPs of one image through a MatViT (patch projection, every token, the head). */
 export function flopsPerImage(config: ModelConfig, widths?: number | Widths): number {
-  if (config.arch !== 'matvit') throw new Error('flopsPerImage needs a MatViT config');
-  const N = numPatches(config);
-  const C = config.dModel;
-  const patchDim = config.patchSize * config.patchSize * config.channels;
-  return 2 * N * patchDim * C + (N + 1) * flopsPerToken(config, widths) + 2 * C * config.numClasses;
+  if (familyOf(config).unit !== 'image')
+    throw new Error('flopsPerImage needs an image model config (a MatViT)');
+  return forwardFlops(config, widths);
 }
 
 /** Forward FLOPs of one example: per token for a MatLM, per image for a MatViT. */
 export function forwardFlops(config: ModelConfig, widths?: number | Widths): number {
-  return config.arch === 'matlm' ? flopsPerToken(config, widths) : flopsPerImage(config, widths);
+  const w = resolveWidths(config, widths);
+  return familyOf(config).exampleFlops(config, flopsPerToken(config, w), w);
 }
 
 export interface CostRow {

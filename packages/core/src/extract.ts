@@ -1,7 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { keptLayers, type ModelConfig, type Widths } from './config';
-import { MatLM } from './models/matlm';
-import { MatViT } from './models/matvit';
+import { familyOf, type AnyModel } from './models/registry';
 import type { Params } from './weights';
 
 const BLOCK_WEIGHT = /^blocks\.(\d+)\.(.+)$/;
@@ -14,7 +13,7 @@ const FFN_WEIGHT = /^ffn\.(fc1\.weight|fc1\.bias|fc2\.weight)$/;
  * forward equals the nested forward at those widths, and it shares no tensor with the parent
  * (disposing either leaves the other intact).
  */
-export function extract<M extends MatLM | MatViT>(model: M, widths?: number | Widths): M {
+export function extract<M extends AnyModel>(model: M, widths?: number | Widths): M {
   const w = model.resolveWidths(widths);
   const kept = keptLayers(w);
   const newIndex = new Map(kept.map((src, dst) => [src, dst]));
@@ -43,9 +42,5 @@ export function extract<M extends MatLM | MatViT>(model: M, widths?: number | Wi
     const parentSource = model.config.sourceLayers;
     config.sourceLayers = kept.map((l) => (parentSource ? parentSource[l] : l));
   }
-  return (
-    model instanceof MatLM
-      ? new MatLM(config as MatLM['config'], params)
-      : new MatViT(config as MatViT['config'], params)
-  ) as M;
+  return familyOf(config).create(config, params) as M;
 }

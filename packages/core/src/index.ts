@@ -1,14 +1,49 @@
 export * from './errors';
 export * from './config';
-export { weightSpecs, initParams, checkParams, countStoredParams, type Params } from './weights';
+export {
+  weightSpecs,
+  initParams,
+  checkParams,
+  countStoredParams,
+  type Params,
+  type WeightSpec,
+} from './weights';
 export { layerNorm } from './layers/layer-norm';
 export { gelu } from './layers/gelu';
 export { nestedFFN, type FFNWeights } from './layers/nested-ffn';
 export { multiHeadAttention, type AttentionWeights, type LayerKV } from './layers/attention';
 export { block, type BlockOptions } from './layers/block';
 export { NestedModel, crossEntropy } from './models/nested-model';
-export { MatLM, cacheLength, truncateCache, disposeCache, type KVCache } from './models/matlm';
-export { MatViT } from './models/matvit';
+export {
+  trunkWeights,
+  type BlockWeights,
+  type NormWeights,
+  type LinearWeights,
+  type TrunkWeights,
+} from './models/typed-weights';
+export { trunkSpecs, type Role } from './models/weight-spec';
+export { familySpecs, type ModelFamily, type FamilyConfig } from './models/family';
+export {
+  families,
+  archNames,
+  familyOf,
+  validateConfig,
+  createModel,
+  modelOf,
+  configOf,
+  type Arch,
+  type ModelOf,
+  type AnyModel,
+} from './models/registry';
+export {
+  matlm,
+  MatLM,
+  cacheLength,
+  truncateCache,
+  disposeCache,
+  type KVCache,
+} from './models/matlm';
+export { matvit, MatViT } from './models/matvit';
 export { extract } from './extract';
 export * from './cost';
 export * from './backend';
@@ -28,3 +63,4 @@ export type { LMEngine } from './decoding/engine';
 export { TfjsLMEngine } from './decoding/tfjs-engine';
 export { InferenceCache } from './layers/inference-cache';
 export { Rng } from './rng';
+export { median, percentile, timingStats, type TimingStats } from './timing';

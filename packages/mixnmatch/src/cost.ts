@@ -1,5 +1,7 @@
 import {
   flopsPerToken,
+  matlm,
+  median,
   paramCount,
   TfjsLMEngine,
   type FlopsOptions,
@@ -66,12 +68,6 @@ export interface DecodeLatencyOptions {
   engine?: (widths: Widths) => LMEngine | Promise<LMEngine>;
 }
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
-};
-
 /**
  * Milliseconds of one decode step (one new token after `context` cached ones, logits read back)
  * of a MatLM at the given widths on the chosen runtime: the median of `repeats` timings.
@@ -120,7 +116,9 @@ export function costModelFor(
   if (kind === 'params') return paramsCost(model.config);
   if (kind === 'flops') return flopsCost(model.config);
   if (latency) return latencyCost(latency);
-  if (model.config.arch !== 'matlm')
-    throw new Error('a latency budget on a MatViT needs a measure function (latency argument)');
-  return latencyCost(decodeLatency(model as MatLM));
+  if (!matlm.isModel(model))
+    throw new Error(
+      `a latency budget on a ${model.config.arch} needs a measure function (latency argument)`,
+    );
+  return latencyCost(decodeLatency(model));
 }

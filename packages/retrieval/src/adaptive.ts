@@ -1,5 +1,6 @@
 import {
   flopsPerImage,
+  median,
   paramCount,
   resolveWidths,
   type MatViT,
@@ -100,8 +101,7 @@ export async function measureEncoderLatency(
     await embedImages(model, one(i), { widths: encoder.widths });
     times.push(performance.now() - t0);
   }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)];
+  return median(times);
 }
 
 export interface BudgetChoice {

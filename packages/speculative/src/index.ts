@@ -24,6 +24,7 @@ export {
   type RoundInfo,
 } from './speculative';
 export { speculativeGenerateSharedCache } from './shared-cache';
+export { TimedEngine } from './timed-engine';
 export {
   verifyGreedy,
   verifySampled,

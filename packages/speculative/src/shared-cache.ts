@@ -1,4 +1,4 @@
-import { ConfigError, TfjsLMEngine, type LMEngine, type MatLMConfig } from '@matformer/core';
+import { ConfigError, matlm, TfjsLMEngine, type LMEngine, type MatLMConfig } from '@matformer/core';
 import { runSpeculative, type SpeculativeOptions, type SpeculativeResult } from './speculative';
 
 /**
@@ -44,6 +44,6 @@ function checkSharable(draft: LMEngine<unknown>, verifier: LMEngine<unknown>): v
 /** The model config behind an engine, where it exposes one (TfjsLMEngine.model, OnnxLMEngine.config). */
 function configOf(engine: LMEngine<unknown>): MatLMConfig | undefined {
   if (engine instanceof TfjsLMEngine) return engine.model.config;
-  const c = (engine as { config?: MatLMConfig }).config;
-  return c?.arch === 'matlm' ? c : undefined;
+  const c = (engine as { config?: unknown }).config;
+  return matlm.isConfig(c) ? c : undefined;
 }

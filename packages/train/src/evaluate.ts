@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { paramCount, resolveWidths, type Widths } from '@matformer/core';
+import { familyOf, paramCount, resolveWidths, type Widths } from '@matformer/core';
 import type { Task } from './task';
 
 export interface EvalRow {
@@ -41,7 +41,7 @@ export function evaluateTask(task: Task, submodels: Submodel[]): EvalRow[] {
     }
     const loss = lossSum / examples;
     const row: EvalRow = { name: spec.name, widths, params: paramCount(config, widths), loss };
-    if (config.arch === 'matlm') row.bitsPerToken = loss / Math.LN2;
+    Object.assign(row, familyOf(config).lossMetrics(loss)); // e.g. bits/token for a language model
     if (counts.correct !== undefined) row.accuracy = counts.correct / examples;
     return row;
   });

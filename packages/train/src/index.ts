@@ -21,6 +21,13 @@ export {
   type LoadedTrainState,
 } from './train-state';
 export { runFiles, runPath, readRunConfig, readMetrics } from './run-dir';
+export {
+  loadOrTrain,
+  canonicalJson,
+  RUN_SPEC_FILE,
+  type LoadOrTrainOptions,
+  type LoadedRun,
+} from './cached-run';
 export { ProgressReporter, formatEvalTable } from './progress';
 export { BYTE_VOCAB_SIZE, encodeBytes, decodeBytes } from './data/byte-tokenizer';
 export { loadTextCorpus, MOBY_DICK, type TextCorpus } from './data/text-corpus';

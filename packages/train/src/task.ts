@@ -1,5 +1,5 @@
 import type * as tf from '@tensorflow/tfjs';
-import type { MatLM, MatViT, Widths } from '@matformer/core';
+import type { AnyModel, Widths } from '@matformer/core';
 import type { Rng } from '@matformer/core';
 
 /**
@@ -7,7 +7,7 @@ import type { Rng } from '@matformer/core';
  * `lmTask` and `imageTask` build one for a MatLM on text and a MatViT on images.
  */
 export interface Task<Batch = unknown> {
-  model: MatLM | MatViT;
+  model: AnyModel;
   /** Draws the next training batch; all randomness comes from rng, so runs replay exactly. */
   nextBatch(rng: Rng): Batch;
   /** Mean loss of a batch at the given per-layer widths. */

@@ -1,23 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
-import { storedWidths, validateConfig, type ModelConfig } from '../config';
+import { storedWidths, type ModelConfig } from '../config';
 import { CheckpointError, MatformerError } from '../errors';
-import { MatLM } from '../models/matlm';
-import { MatViT } from '../models/matvit';
+import { createModel, validateConfig, type AnyModel } from '../models/registry';
 import { checkParams, weightSpecs, type Params } from '../weights';
 import { readSafetensorsFile, writeSafetensorsFile, type TensorEntry } from './safetensors';
 
 /** `__metadata__.format` of our files, and the layout version it names. */
 export const CHECKPOINT_FORMAT = 'matformer';
 export const CHECKPOINT_VERSION = '1';
-
-export type AnyModel = MatLM | MatViT;
-
-/** Builds the model class the config names around the given weights. */
-export function createModel(config: ModelConfig, params?: Params, seed = 0): AnyModel {
-  return config.arch === 'matlm'
-    ? new MatLM(config, params, seed)
-    : new MatViT(config, params, seed);
-}
 
 /** Weights as safetensors entries (F32, names as in `weightSpecs`). */
 export function paramsToEntries(params: Record<string, tf.Tensor>): Record<string, TensorEntry> {
@@ -72,7 +62,7 @@ export function configFromMetadata(metadata: Record<string, string>, source: str
   }
 }
 
-/** Loads a checkpoint written by `saveModel` into a new MatLM or MatViT. */
+/** Loads a checkpoint written by `saveModel` into a new model of the family its config names. */
 export async function loadModel(path: string): Promise<AnyModel> {
   const { tensors, metadata } = await readSafetensorsFile(path);
   const config = configFromMetadata(metadata, path);

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import type { Params } from '../weights';
+import type { BlockWeights } from '../models/typed-weights';
 import { multiHeadAttention, type LayerKV } from './attention';
 import { layerNorm } from './layer-norm';
 import type { InferenceCache } from './inference-cache';
@@ -14,54 +14,28 @@ export interface BlockOptions {
   past?: LayerKV;
   /** Inference only: kept weight views (see InferenceCache). */
   cache?: InferenceCache;
+  /** Names this block's kept views in `cache` (default "ffn"); the model passes "blocks.l.ffn". */
+  cacheKey?: string;
 }
 
-/** Pre-norm Transformer block l: x + attn(ln1(x)), then + ffn_m(ln2(x)). */
+/** Pre-norm Transformer block: x + attn(ln1(x)), then + ffn_m(ln2(x)). */
 export function block(
-  x: tf.Tensor3D,
-  params: Params,
-  l: number,
+  x: tf.Tensor3D, // [B, T, C]
+  w: BlockWeights,
   o: BlockOptions,
 ): { y: tf.Tensor3D; kv: LayerKV } {
   return tf.tidy(() => {
-    const p = (n: string) => params[`blocks.${l}.${n}`];
     const [B, T, C] = x.shape;
     const a = multiHeadAttention(
-      layerNorm(
-        x,
-        p('ln1.weight') as tf.Tensor1D,
-        p('ln1.bias') as tf.Tensor1D,
-        o.normEps,
-      ) as tf.Tensor3D,
-      {
-        qkv: p('attn.qkv.weight') as tf.Tensor2D,
-        qkvBias: p('attn.qkv.bias') as tf.Tensor1D,
-        out: p('attn.out.weight') as tf.Tensor2D,
-        outBias: p('attn.out.bias') as tf.Tensor1D,
-      },
+      layerNorm(x, w.ln1.weight, w.ln1.bias, o.normEps) as tf.Tensor3D, // [B, T, C]
+      w.attn,
       o.nHeads,
       o.causal,
       o.past,
     );
     const h = x.add(a.y); // [B, T, C]
-    const normed = layerNorm(
-      h,
-      p('ln2.weight') as tf.Tensor1D,
-      p('ln2.bias') as tf.Tensor1D,
-      o.normEps,
-    ).reshape([B * T, C]) as tf.Tensor2D;
-    const f = nestedFFN(
-      normed,
-      {
-        fc1: p('ffn.fc1.weight') as tf.Tensor2D,
-        b1: p('ffn.fc1.bias') as tf.Tensor1D,
-        fc2: p('ffn.fc2.weight') as tf.Tensor2D,
-        b2: p('ffn.fc2.bias') as tf.Tensor1D,
-      },
-      o.width,
-      o.cache,
-      `blocks.${l}.ffn`,
-    );
+    const normed = layerNorm(h, w.ln2.weight, w.ln2.bias, o.normEps).reshape([B * T, C]); // [B·T, C]
+    const f = nestedFFN(normed as tf.Tensor2D, w.ffn, o.width, o.cache, o.cacheKey); // [B·T, C]
     return { y: h.add(f.reshape([B, T, C])) as tf.Tensor3D, kv: a.kv };
   });
 }

@@ -1,22 +1,46 @@
 import * as tf from '@tensorflow/tfjs';
-import { resolveWidths, SKIP, validateConfig, type ModelConfig, type Widths } from '../config';
+import { resolveWidths, SKIP, type Widths } from '../config';
 import { block } from '../layers/block';
 import type { InferenceCache } from '../layers/inference-cache';
 import type { LayerKV } from '../layers/attention';
 import { layerNorm } from '../layers/layer-norm';
-import { checkParams, countStoredParams, initParams, type Params } from '../weights';
+import { familySpecs, validateWith, type FamilyConfig, type ModelFamily } from './family';
+import { trunkWeights, type TrunkWeights } from './typed-weights';
+import { checkAgainstSpecs, countStoredParams, initFromSpecs, type Params } from './weight-spec';
 
-/** What every MatFormer model shares: a config, named weights, and the stack of nested blocks. */
-export abstract class NestedModel<C extends ModelConfig = ModelConfig> {
+/**
+ * What every MatFormer model shares: a config, named weights, and the stack of nested blocks.
+ * A family's model class extends it, names its family, and adds its inputs and head.
+ */
+export abstract class NestedModel<C extends FamilyConfig = FamilyConfig> {
   readonly config: C;
+  /** Every weight by checkpoint name, in checkpoint order (what optimizers and files see). */
   readonly params: Params;
+  /** Typed views of the blocks' and final norm's weights (the same variables as `params`). */
+  protected readonly trunkWeights: TrunkWeights;
+
+  /**
+   * The family this model belongs to. Each model class overrides this getter; being on the
+   * prototype, it answers during construction too.
+   */
+  get family(): ModelFamily<C, NestedModel<C>> {
+    throw new Error(`internal: ${this.constructor.name} does not name its model family`);
+  }
 
   /** Wraps existing weights (checked against the config); use `create` for fresh ones. */
   constructor(config: C, params?: Params, seed = 0) {
-    this.config = validateConfig(config);
-    this.params = params ?? initParams(config, seed);
-    checkParams(config, this.params);
+    this.config = validateWith(this.family, config);
+    const specs = familySpecs(this.family, config);
+    this.params = params ?? initFromSpecs(specs, config.nLayers, seed);
+    checkAgainstSpecs(specs, this.params);
+    this.trunkWeights = trunkWeights(this.params, config.nLayers);
   }
+
+  /** The model's output for a batch of inputs at the given widths (logits). */
+  abstract forward(input: tf.Tensor, widths?: number | Widths): tf.Tensor;
+
+  /** Mean training loss of a batch of inputs against its targets at the given widths. */
+  abstract loss(input: tf.Tensor, target: tf.Tensor, widths?: number | Widths): tf.Scalar;
 
   /** Every trainable weight, in the stable checkpoint order. */
   get variables(): tf.Variable[] {
@@ -48,32 +72,30 @@ export abstract class NestedModel<C extends ModelConfig = ModelConfig> {
     return tf.tidy(() => {
       const kv: LayerKV[] = [];
       const [B] = x.shape;
-      const H = this.config.nHeads;
-      const hd = this.config.dModel / H;
-      for (let l = 0; l < this.config.nLayers; l++) {
+      const { nHeads, normEps, dModel } = this.config;
+      const hd = dModel / nHeads;
+      this.trunkWeights.blocks.forEach((w, l) => {
         if (widths[l] === SKIP) {
-          const empty = tf.zeros([B, H, 0, hd]) as tf.Tensor4D; // [B, H, 0, hd]
+          const empty = tf.zeros([B, nHeads, 0, hd]) as tf.Tensor4D; // [B, H, 0, hd]
           kv.push({ k: empty, v: empty.clone() });
-          continue;
+          return;
         }
-        const out = block(x, this.params, l, {
-          nHeads: this.config.nHeads,
-          normEps: this.config.normEps,
+        const width = widths[l];
+        const out = block(x, w, {
+          nHeads,
+          normEps,
           causal,
-          width: widths[l],
+          width,
           past: past?.[l],
           cache,
+          cacheKey: `blocks.${l}.ffn`,
         });
-        x = out.y;
+        x = out.y; // [B, T, C]
         kv.push(out.kv);
-      }
-      const h = layerNorm(
-        x,
-        this.params['ln_f.weight'] as tf.Tensor1D,
-        this.params['ln_f.bias'] as tf.Tensor1D,
-        this.config.normEps,
-      );
-      return { h: h as tf.Tensor3D, kv };
+      });
+      const { lnF } = this.trunkWeights;
+      const h = layerNorm(x, lnF.weight, lnF.bias, normEps) as tf.Tensor3D; // [B, T, C]
+      return { h, kv };
     });
   }
 

@@ -2,12 +2,9 @@ import { storedWidths, type Widths } from '../config';
 import { ConfigError } from '../errors';
 import { extract } from '../extract';
 import { writeFileAtomic } from '../io/atomic-write';
-import type { MatLM } from '../models/matlm';
-import type { MatViT } from '../models/matvit';
+import { familyOf, type AnyModel } from '../models/registry';
 import { encodeGraph, GraphBuilder } from './graph';
-import { buildLMGraph } from './lm-graph';
 import { ONNX_FORMAT, ONNX_FORMAT_VERSION, metadataKeys } from './metadata';
-import { buildViTGraph } from './vit-graph';
 
 /** Opsets the exporter writes: 17 (default, widest runtime support) or 20 (native tanh Gelu). */
 export const supportedOpsets = [17, 20] as const;
@@ -39,9 +36,9 @@ export interface OnnxExportInfo {
   opset: Opset;
 }
 
-/** The ONNX ModelProto bytes of a MatLM or MatViT (extracted at `widths` first if given). */
+/** The ONNX ModelProto bytes of a model of any family (extracted at `widths` first if given). */
 export function toOnnx(
-  model: MatLM | MatViT,
+  model: AnyModel,
   opts: OnnxExportOptions = {},
 ): { bytes: Uint8Array; info: OnnxExportInfo } {
   const opset = opts.opset ?? 17;
@@ -63,11 +60,11 @@ export function toOnnx(
 }
 
 /**
- * Writes a MatLM or MatViT as an .onnx file (atomically: the old file or the complete new one).
+ * Writes a model of any family as an .onnx file (atomically: the old file or the complete new one).
  * Throws ConfigError if `widths` do not fit the model.
  */
 export async function exportOnnx(
-  model: MatLM | MatViT,
+  model: AnyModel,
   path: string,
   opts: OnnxExportOptions = {},
 ): Promise<OnnxExportInfo> {
@@ -76,7 +73,7 @@ export async function exportOnnx(
   return info;
 }
 
-function encode(model: MatLM | MatViT, opset: Opset): Uint8Array {
+function encode(model: AnyModel, opset: Opset): Uint8Array {
   const weightBytes = model.storedParamCount * 4;
   if (weightBytes > MAX_PROTO_BYTES) {
     throw new ConfigError(
@@ -95,8 +92,7 @@ function encode(model: MatLM | MatViT, opset: Opset): Uint8Array {
     return name;
   };
   const config = model.config;
-  if (config.arch === 'matlm') buildLMGraph(g, config, w);
-  else buildViTGraph(g, config, w);
+  familyOf(config).onnx.build(g, config, w);
 
   return encodeGraph(g, {
     name: `matformer_${config.arch}`,

@@ -1,4 +1,4 @@
-// @matformer/core/onnx: ONNX export of MatLM / MatViT and onnxruntime-node runtimes for them.
+// @matformer/core/onnx: ONNX export of any model family and onnxruntime-node runtimes for them.
 // onnxruntime-node is an optional peer dependency, imported only when a runtime is created.
 export {
   exportOnnx,
@@ -9,8 +9,9 @@ export {
   type OnnxExportInfo,
 } from './export';
 export { readOnnxFile, parseOnnxModel, type OnnxModelFile, type OnnxValue } from './read';
-export { lmSignature, lmForward } from './lm-graph';
-export { vitSignature, vitForward } from './vit-graph';
+// Each family's forward graph lives in its folder (models/<arch>/graph.ts); exported here too.
+export { lmSignature, lmForward } from '../models/matlm/graph';
+export { vitSignature, vitForward } from '../models/matvit/graph';
 // The graph builder, for tools that derive new graphs from a model's forward pass (training).
 export { GraphBuilder, encodeGraph, type Attr, type Dim, type EncodeOptions } from './graph';
 export { type WeightFn } from './layers';

@@ -1,8 +1,8 @@
-import type { MatLMConfig, Widths } from '../config';
-import { storedWidths } from '../config';
+import { storedWidths, type MatLMConfig, type Widths } from '../config';
 import type { LMEngine } from '../decoding/engine';
-import { CheckpointError, ConfigError } from '../errors';
-import { lmSignature } from './lm-graph';
+import { ConfigError } from '../errors';
+import { lmSignature } from '../models/matlm/graph';
+import { configOf } from '../models/registry';
 import { checkSignature, parseOnnxModel, readOnnxFile, type OnnxModelFile } from './read';
 import {
   createSession,
@@ -84,10 +84,7 @@ export class OnnxLMEngine implements LMEngine<OnnxKVState> {
     source: string,
     opts: OrtOptions,
   ): Promise<OnnxLMEngine> {
-    const config = file.config;
-    if (config.arch !== 'matlm') {
-      throw new CheckpointError(`${source} holds a ${config.arch}, not a MatLM`);
-    }
+    const config = configOf(file.config, 'matlm', source);
     const { nHeads: H, dModel: C, vocabSize: V } = config;
     const sig = lmSignature(config.nLayers);
     const cache = ['batch', H, 'past', C / H];

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import { validateConfig, type ModelConfig } from '../config';
+import type { ModelConfig } from '../config';
+import { validateConfig } from '../models/registry';
 import { CheckpointError, MatformerError } from '../errors';
 import { ONNX_FORMAT, ONNX_FORMAT_VERSION, metadataKeys } from './metadata';
 import { ModelProto } from './schema';

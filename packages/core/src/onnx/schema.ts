@@ -128,8 +128,7 @@ const root = protobuf.Root.fromJSON(onnxSchema);
 /** The ONNX ModelProto message type: `encode` to write a .onnx file, `decode` to read one. */
 export const ModelProto = root.lookupType('onnx.ModelProto');
 
-/** TensorProto.DataType values we use. */
-export const DataType = { FLOAT: 1, INT64: 7, BOOL: 9 } as const;
+export { DataType } from './data-type';
 
 /** AttributeProto.AttributeType values we use. */
 export const AttributeType = { FLOAT: 1, INT: 2, STRING: 3, INTS: 7 } as const;

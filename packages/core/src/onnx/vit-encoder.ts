@@ -1,9 +1,10 @@
 import type { MatViTConfig, Widths } from '../config';
 import { storedWidths } from '../config';
-import { CheckpointError, ConfigError } from '../errors';
+import { ConfigError } from '../errors';
 import { checkSignature, parseOnnxModel, readOnnxFile, type OnnxModelFile } from './read';
 import { createSession, loadOrt, type Ort, type OrtOptions, type OrtSession } from './ort';
-import { vitSignature } from './vit-graph';
+import { vitSignature } from '../models/matvit/graph';
+import { configOf } from '../models/registry';
 
 /** Outputs for a batch of B images, row-major. */
 export interface ViTOutputs {
@@ -49,10 +50,7 @@ export class OnnxViTEncoder {
     source: string,
     opts: OrtOptions,
   ): Promise<OnnxViTEncoder> {
-    const config = file.config;
-    if (config.arch !== 'matvit') {
-      throw new CheckpointError(`${source} holds a ${config.arch}, not a MatViT`);
-    }
+    const config = configOf(file.config, 'matvit', source);
     const { imageSize: S, channels: Ch, dModel: C, numClasses: K } = config;
     checkSignature(
       file,

@@ -1,7 +1,7 @@
-import type { MatLMConfig } from '../config';
-import { type GraphBuilder } from './graph';
-import { block, layerNorm, type WeightFn } from './layers';
-import { DataType } from './schema';
+import { DataType } from '../../onnx/data-type';
+import type { GraphBuilder } from '../../onnx/graph';
+import { block, layerNorm, type WeightFn } from '../../onnx/layers';
+import type { MatLMConfig } from './config';
 
 /** Graph input/output names of an exported MatLM (the runtime's contract with the file). */
 export function lmSignature(nLayers: number): { inputs: string[]; outputs: string[] } {

@@ -1,14 +1,43 @@
 import * as tf from '@tensorflow/tfjs';
-import { numPatches, type MatViTConfig, type Widths } from '../config';
-import { ConfigError } from '../errors';
-import { matMul } from '../layers/matmul';
-import { crossEntropy, NestedModel } from './nested-model';
+import type { Widths } from '../../config';
+import { ConfigError } from '../../errors';
+import { matMul } from '../../layers/matmul';
+import { crossEntropy, NestedModel } from '../nested-model';
+import { linearWeights, weight, type LinearWeights } from '../typed-weights';
+import type { Params } from '../weight-spec';
+import { numPatches, type MatViTConfig } from './config';
+import { matvit } from './family';
 
 /**
  * MatViT: a ViT encoder whose every FFN is nested. Non-overlapping square patches,
  * a learned class token and positions, bidirectional pre-norm blocks, a linear head.
  */
 export class MatViT extends NestedModel<MatViTConfig> {
+  private readonly w: {
+    /** Patch projection [P·P·Ch, C] + [C]. */
+    patchEmb: LinearWeights;
+    /** Class token [C], prepended to the patches. */
+    clsToken: tf.Tensor1D;
+    /** Learned positions [N+1, C] (class token first). */
+    posEmb: tf.Tensor2D;
+    /** Classifier [C, K] + [K] on the pooled embedding. */
+    head: LinearWeights;
+  };
+
+  constructor(config: MatViTConfig, params?: Params, seed = 0) {
+    super(config, params, seed);
+    this.w = {
+      patchEmb: linearWeights(this.params, 'patch_emb'),
+      clsToken: weight(this.params, 'cls_token', 1),
+      posEmb: weight(this.params, 'pos_emb', 2),
+      head: linearWeights(this.params, 'head'),
+    };
+  }
+
+  override get family() {
+    return matvit;
+  }
+
   static create(config: MatViTConfig, seed = 0): MatViT {
     return new MatViT(config, undefined, seed);
   }
@@ -39,11 +68,12 @@ export class MatViT extends NestedModel<MatViTConfig> {
       const C = this.config.dModel;
       const N = numPatches(this.config);
       const patches = this.patchify(images); // [B, N, PPCh]
-      const x = matMul(patches.reshape([B * N, -1]), this.params['patch_emb.weight'] as tf.Tensor2D)
-        .add(this.params['patch_emb.bias'])
+      const { patchEmb, clsToken, posEmb } = this.w;
+      const x = matMul(patches.reshape([B * N, -1]), patchEmb.weight)
+        .add(patchEmb.bias)
         .reshape([B, N, C]); // [B, N, C]
-      const cls = this.params['cls_token'].reshape([1, 1, C]).tile([B, 1, 1]); // [B, 1, C]
-      const tokens = tf.concat([cls, x], 1).add(this.params['pos_emb']) as tf.Tensor3D; // [B, N+1, C]
+      const cls = clsToken.reshape([1, 1, C]).tile([B, 1, 1]); // [B, 1, C]
+      const tokens = tf.concat([cls, x], 1).add(posEmb) as tf.Tensor3D; // [B, N+1, C]
       const { h } = this.trunk(tokens, w, false);
       return (
         this.config.pool === 'cls' ? h.slice([0, 0, 0], [B, 1, C]).reshape([B, C]) : h.mean(1)
@@ -55,9 +85,7 @@ export class MatViT extends NestedModel<MatViTConfig> {
   forward(images: tf.Tensor4D, widths?: number | Widths): tf.Tensor2D {
     return tf.tidy(
       () =>
-        matMul(this.embed(images, widths), this.params['head.weight'] as tf.Tensor2D).add(
-          this.params['head.bias'],
-        ) as tf.Tensor2D,
+        matMul(this.embed(images, widths), this.w.head.weight).add(this.w.head.bias) as tf.Tensor2D, // [B, K]
     );
   }
 

@@ -1,10 +1,14 @@
 import * as tf from '@tensorflow/tfjs';
-import { ConfigError } from '../errors';
-import { SKIP, type MatLMConfig, type Widths } from '../config';
-import type { LayerKV } from '../layers/attention';
-import type { InferenceCache } from '../layers/inference-cache';
-import { matMul, matMulT } from '../layers/matmul';
-import { crossEntropy, NestedModel } from './nested-model';
+import { SKIP, type Widths } from '../../config';
+import { ConfigError } from '../../errors';
+import type { LayerKV } from '../../layers/attention';
+import type { InferenceCache } from '../../layers/inference-cache';
+import { matMul, matMulT } from '../../layers/matmul';
+import { crossEntropy, NestedModel } from '../nested-model';
+import { weight } from '../typed-weights';
+import type { Params } from '../weight-spec';
+import type { MatLMConfig } from './config';
+import { matlm } from './family';
 
 /**
  * Keys and values of every layer for the positions decoded so far. A cache belongs to the
@@ -45,6 +49,21 @@ export function disposeCache(cache?: KVCache): void {
  * pre-norm blocks, final LayerNorm, output head tied to the token embedding.
  */
 export class MatLM extends NestedModel<MatLMConfig> {
+  /** Token embedding [V, C], also the output head (tied, no bias). */
+  private readonly tokEmb: tf.Tensor2D;
+  /** Learned positions [maxSeqLen, C]; position p (from 0) adds row p. */
+  private readonly posEmb: tf.Tensor2D;
+
+  constructor(config: MatLMConfig, params?: Params, seed = 0) {
+    super(config, params, seed);
+    this.tokEmb = weight(this.params, 'tok_emb', 2);
+    this.posEmb = weight(this.params, 'pos_emb', 2);
+  }
+
+  override get family() {
+    return matlm;
+  }
+
   static create(config: MatLMConfig, seed = 0): MatLM {
     return new MatLM(config, undefined, seed);
   }
@@ -87,25 +106,23 @@ export class MatLM extends NestedModel<MatLMConfig> {
     }
     if (cache) checkCacheWidths(cache, w, past);
     return tf.tidy(() => {
-      const tokEmb = this.params['tok_emb']; // [V, C]
+      const tokEmb = this.tokEmb; // [V, C]
       const C = this.config.dModel;
-      const pos = this.params['pos_emb'].slice([past, 0], [T, C]); // [T, C]
+      const pos = this.posEmb.slice([past, 0], [T, C]); // [T, C]: positions past … past+T-1
       // Embedding lookup as a one-hot matmul: gather's gradient (UnsortedSegmentSum) has no wasm kernel.
       const oneHot = tf.oneHot(
         tokens.toInt().reshape([B * T]) as tf.Tensor1D,
         this.config.vocabSize,
       ) as tf.Tensor2D; // [B*T, V]
-      const x = matMul(oneHot, tokEmb as tf.Tensor2D)
-        .reshape([B, T, C])
-        .add(pos) as tf.Tensor3D; // [B, T, C]
+      const x = matMul(oneHot, tokEmb).reshape([B, T, C]).add(pos) as tf.Tensor3D; // [B, T, C]
       const { h, kv } = this.trunk(x, w, true, cache?.layers, weights);
       const h2d = h.reshape([B * T, C]) as tf.Tensor2D;
       const head = weights
         ? tf.matMul(
             h2d,
-            weights.get('tok_emb.T', tokEmb, () => tokEmb.transpose() as tf.Tensor2D),
+            weights.get('tok_emb.T', tokEmb, () => tokEmb.transpose()),
           ) // kept [C, V]
-        : matMulT(h2d, tokEmb as tf.Tensor2D);
+        : matMulT(h2d, tokEmb); // tied head, no bias: [B·T, V]
       const logits = head.reshape([B, T, this.config.vocabSize]); // [B, T, V]
       return { logits: logits as tf.Tensor3D, cache: { layers: kv } };
     });

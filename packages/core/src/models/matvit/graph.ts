@@ -1,7 +1,7 @@
-import { numPatches, type MatViTConfig } from '../config';
-import type { GraphBuilder } from './graph';
-import { block, layerNorm, type WeightFn } from './layers';
-import { DataType } from './schema';
+import { DataType } from '../../onnx/data-type';
+import type { GraphBuilder } from '../../onnx/graph';
+import { block, layerNorm, type WeightFn } from '../../onnx/layers';
+import { numPatches, type MatViTConfig } from './config';
 
 export const vitSignature = { inputs: ['pixel_values'], outputs: ['embedding', 'logits'] };
 

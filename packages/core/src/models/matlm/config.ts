@@ -1,0 +1,50 @@
+import { paperGranularities, positiveInt, validateTrunk, type TrunkConfig } from '../../config';
+import { ConfigError } from '../../errors';
+
+/** A decoder-only language model with tied input/output embeddings. */
+export interface MatLMConfig extends TrunkConfig {
+  arch: 'matlm';
+  /** Tokens in the vocabulary (256 for the byte-level tokenizer). */
+  vocabSize: number;
+  /** Longest context the learned position table covers. */
+  maxSeqLen: number;
+}
+
+const lmPresets = {
+  // 10,944 params: fast enough for gradient checks and every unit test.
+  tiny: { dModel: 16, nLayers: 2, nHeads: 2, dFF: 64, vocabSize: 32, maxSeqLen: 16 },
+  // 3.26M params: the demo and default training model (byte-level, trains in minutes on 2 cores).
+  small: { dModel: 256, nLayers: 4, nHeads: 4, dFF: 1024, vocabSize: 256, maxSeqLen: 128 },
+  // 10.8M params: a bigger run for a machine with time or a GPU.
+  base: { dModel: 384, nLayers: 6, nHeads: 6, dFF: 1536, vocabSize: 256, maxSeqLen: 256 },
+} as const;
+
+export type LMPresetName = keyof typeof lmPresets;
+export const lmPresetNames = Object.keys(lmPresets) as LMPresetName[];
+
+/** Checks the MatLM's own fields (the trunk's are checked by `validateTrunk`). */
+export function validateMatLM(config: MatLMConfig): void {
+  positiveInt(config, 'vocabSize');
+  positiveInt(config, 'maxSeqLen');
+}
+
+/** A MatLM config from a named preset, with any field overridden; validated. */
+export function matlmConfig(
+  preset: LMPresetName = 'small',
+  overrides: Partial<Omit<MatLMConfig, 'arch'>> = {},
+): MatLMConfig {
+  const base = lmPresets[preset];
+  if (!base)
+    throw new ConfigError(`unknown MatLM preset "${preset}"; allowed: ${lmPresetNames.join(', ')}`);
+  const dFF = overrides.dFF ?? base.dFF;
+  const config: MatLMConfig = {
+    arch: 'matlm',
+    ...base,
+    granularities: paperGranularities(dFF),
+    normEps: 1e-5,
+    ...overrides,
+  };
+  validateTrunk(config);
+  validateMatLM(config);
+  return config;
+}
