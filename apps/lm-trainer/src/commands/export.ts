@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
-import { flopsPerToken, loadModel, paramCount, type AnyModel } from '@matformer/core';
+import { familyOf, forwardFlops, loadModel, paramCount, type AnyModel } from '@matformer/core';
 import { exportOnnx, supportedOpsets, type Opset } from '@matformer/core/onnx';
 import { widthsFromSliceArgs } from '@matformer/mixnmatch';
 import { widthsArg } from '../options';
@@ -57,10 +57,11 @@ export function registerExport(program: Command): void {
           `widths [${info.widths.join(', ')}]`,
           `params ${info.params.toLocaleString('en-US')} (${pct(paramCount(full, info.widths) / paramCount(full))} of the full model's ${paramCount(full).toLocaleString('en-US')})`,
         ];
-        if (full.arch === 'matlm') {
-          const ratio = flopsPerToken(full, info.widths) / flopsPerToken(full);
-          lines.push(`FLOPs/token ${pct(ratio)} of the full model (at context ${full.maxSeqLen})`);
-        }
+        const family = familyOf(full);
+        const ratio = forwardFlops(full, info.widths) / forwardFlops(full);
+        lines.push(
+          `FLOPs/${family.unit} ${pct(ratio)} of the full model (at context ${family.context(full)})`,
+        );
         process.stdout.write(`${lines.join('\n')}\n`);
       } finally {
         model.dispose();
