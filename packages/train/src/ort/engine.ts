@@ -56,6 +56,7 @@ export class OrtGradientEngine {
     this.ortOptions = {
       executionProviders: opts.device === 'cuda' ? ['cuda', 'cpu'] : ['cpu'],
       intraOpNumThreads: opts.threads ?? availableParallelism(),
+      enableMemPattern: false,
     };
   }
 

@@ -112,8 +112,13 @@ export async function buildTrainGraph(
   const input = g.input(inputSpec.name, inputSpec.elemType, spec.inputShape);
   const labels = g.input(io.labels, DataType.INT64, [spec.targets]);
   const lambdas = g.input(io.lambdas, DataType.FLOAT, [submodels.length]);
-  const weighted = submodels.map((widths, i) =>
-    g.scope(`submodel_${i}`, () => {
+  const params = [...shapes.keys()];
+  // Submodel by submodel, forward then backward, as the official MatLM loop does: the nodes stay
+  // in that order, so onnxruntime frees one submodel's activations before the next forward
+  // (peak memory of one submodel's graph, not g of them). Gradients add up at the end.
+  const perSubmodel: Record<string, string>[] = [];
+  for (const [i, widths] of submodels.entries()) {
+    const weighted = g.scope(`submodel_${i}`, () => {
       const logits = family.logits(g, config, nestedWeights(g, config, widths), input);
       const loss = g.op(
         'SoftmaxCrossEntropyLoss',
@@ -122,13 +127,19 @@ export async function buildTrainGraph(
         io.loss(i),
       ); // []
       const lambda = g.op('Gather', [lambdas, g.i64([i], [])], { axis: { int: 0 } }); // []
-      return g.op('Mul', [loss, lambda]);
+      return g.op('Mul', [loss, lambda]); // λ_i · L_i
+    });
+    perSubmodel.push(
+      await differentiate(g, weighted, params, shapes, (outputs) =>
+        probe(probeGraph(g, outputs), outputs),
+      ),
+    );
+  }
+  const grads = Object.fromEntries(
+    params.map((p) => {
+      const parts = perSubmodel.map((d) => d[p]);
+      return [p, parts.length > 1 ? g.op('Sum', parts) : parts[0]];
     }),
-  );
-  const total = weighted.length > 1 ? g.op('Sum', weighted, {}, 'loss') : weighted[0];
-  const params = [...shapes.keys()];
-  const grads = await differentiate(g, total, params, shapes, (outputs) =>
-    probe(probeGraph(g, outputs), outputs),
   );
   submodels.forEach((_, i) => g.output(io.loss(i), DataType.FLOAT, []));
   for (const p of params) {
@@ -140,13 +151,21 @@ export async function buildTrainGraph(
 
 /** The graph so far with `outputs` (float values of any shape) as its outputs, for a probe run. */
 export function probeGraph(g: GraphBuilder, outputs: string[]): Uint8Array {
+  // Only the nodes the outputs depend on: earlier submodels' passes need not run again.
+  const wanted = new Set(outputs);
+  const nodes: GraphBuilder['nodes'] = [];
+  for (const n of [...g.nodes].reverse()) {
+    if (!n.output.some((o) => wanted.has(o))) continue;
+    nodes.unshift(n);
+    n.input.forEach((i) => wanted.add(i));
+  }
   const untyped = (name: string) =>
     ({
       name,
       type: { tensorType: { elemType: DataType.FLOAT } },
     }) as GraphBuilder['outputs'][number];
   return encodeGraph(
-    { ...g, outputs: outputs.map(untyped) },
+    { ...g, nodes, outputs: outputs.map(untyped) },
     { name: 'probe', producer: '@matformer/train' },
   );
 }
