@@ -91,6 +91,21 @@ export class AdamW {
     this.t = t;
   }
 
+  /** Sets the moments (by parameter name) and step count, e.g. from another engine's optimizer. */
+  assignState(m: Record<string, Float32Array>, v: Record<string, Float32Array>, t: number): void {
+    for (const [name, p] of Object.entries(this.params)) {
+      for (const [src, store] of [
+        [m, this.m],
+        [v, this.v],
+      ] as const) {
+        const value = tf.tensor(src[name], p.shape);
+        store[name].assign(value);
+        value.dispose();
+      }
+    }
+    this.t = t;
+  }
+
   dispose(): void {
     tf.dispose([...Object.values(this.m), ...Object.values(this.v)]);
   }

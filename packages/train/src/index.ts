@@ -4,7 +4,10 @@ export {
   type EvalResult,
   type TrainReporter,
   type TrainerInit,
+  type TrainEngine,
 } from './trainer';
+export { OrtGradientEngine, type OrtDevice, type OrtEngineOptions } from './ort/engine';
+export { GraphError } from './ort/graph-error';
 export { evaluateTask, type EvalRow, type Submodel } from './evaluate';
 export { defaultTrainOptions, resolveTrainOptions, type TrainOptions } from './options';
 export { jointGradients, TrainingError, type JointGradients } from './joint-step';

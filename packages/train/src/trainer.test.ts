@@ -23,7 +23,7 @@ describe('Trainer on a tiny MatLM', () => {
       evalEvery: 0,
       checkpointEvery: 0,
     });
-    const before = trainer.evaluate();
+    const before = await trainer.evaluate();
     const after = await trainer.run();
     for (const [i, row] of after.rows.entries()) {
       expect(row.loss, `width ${row.name}`).toBeLessThan(before.rows[i].loss - 1.0);
@@ -194,7 +194,7 @@ describe('Trainer on a tiny MatLM', () => {
     const growth = await tensorGrowth(
       async () => {
         await trainer.trainStep();
-        trainer.evaluate();
+        await trainer.evaluate();
       },
       { warmup: 2, steps: 4 },
     );

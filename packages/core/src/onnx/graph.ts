@@ -153,7 +153,10 @@ export interface EncodeOptions {
 }
 
 /** The ModelProto bytes of a built graph. */
-export function encodeGraph(g: GraphBuilder, o: EncodeOptions): Uint8Array {
+export function encodeGraph(
+  g: Pick<GraphBuilder, 'opset' | 'nodes' | 'initializers' | 'inputs' | 'outputs'>,
+  o: EncodeOptions,
+): Uint8Array {
   const msg: ModelMsg = {
     irVersion: o.irVersion ?? (g.opset >= 20 ? 9 : 8),
     producerName: o.producer,

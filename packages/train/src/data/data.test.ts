@@ -149,7 +149,7 @@ describe('images', () => {
     const model = MatViT.create(matvitConfig('tiny', { patchSize: 14, pool: 'mean' }), 0);
     const task = imageTask(model, data, { batchSize: 32, maxShift: 1 });
     const trainer = new Trainer(task, { steps: 40, lr: 1e-2, warmupSteps: 5, evalEvery: 0 });
-    const before = trainer.evaluate();
+    const before = await trainer.evaluate();
     const result = await trainer.run();
     result.rows.forEach((row, i) => {
       expect(row.loss, `width ${row.name}`).toBeLessThan(before.rows[i].loss - 0.5);

@@ -1,0 +1,205 @@
+import * as tf from '@tensorflow/tfjs';
+import { weightSpecs, type ModelConfig, type Widths } from '@matformer/core';
+import { createSession, loadOrt, type OrtOptions } from '@matformer/core/onnx';
+import type * as Ort from 'onnxruntime-node';
+import { availableParallelism } from 'node:os';
+import { TrainingError } from '../joint-step';
+import { ortFamilies, type XYBatch } from './families';
+import { GraphError } from './graph-error';
+import { buildScoreGraph, buildTrainGraph, io, probeShapes } from './train-graph';
+
+export type OrtDevice = 'cpu' | 'cuda';
+
+export interface OrtEngineOptions {
+  /** Execution provider: 'cpu' (default; what this project tests) or 'cuda'. */
+  device?: OrtDevice;
+  /** Intra-op threads (default: every core this process may use). */
+  threads?: number;
+}
+
+/** A compiled training graph with its output buffers, reused every step. */
+interface TrainSession {
+  session: Ort.InferenceSession;
+  /** Pre-allocated outputs: onnxruntime writes the gradients straight into these arrays. */
+  fetches: Record<string, Ort.Tensor>;
+}
+
+/**
+ * Gradients of the joint MatFormer loss on onnxruntime-node. The parameters live in
+ * Float32Arrays that onnxruntime reads directly every step (the optimizer updates them in
+ * place); one compiled graph per (submodels, batch shape), built once from the family's forward
+ * graph and its derived backward pass, then run with the same input and output buffers.
+ */
+export class OrtGradientEngine {
+  /** Parameters by name, in weightSpecs order: the engine's copy of the weights. */
+  readonly params: Record<string, Float32Array> = {};
+  private readonly paramFeeds: Record<string, Ort.Tensor> = {};
+  private readonly sessions = new Map<string, Promise<TrainSession>>();
+  private readonly scorers = new Map<string, Promise<Ort.InferenceSession>>();
+  private readonly ortOptions: OrtOptions;
+
+  private constructor(
+    private readonly ort: typeof Ort,
+    readonly config: ModelConfig,
+    params: Record<string, tf.Tensor>,
+    opts: OrtEngineOptions,
+  ) {
+    for (const [name, { shape }] of Object.entries(weightSpecs(config))) {
+      const size = shape.reduce((a, b) => a * b, 1);
+      if (params[name]?.size !== size)
+        throw new GraphError(
+          `weight "${name}" has ${params[name]?.size ?? 'no'} values; the config needs [${shape.join(', ')}]`,
+        );
+      this.params[name] = Float32Array.from(params[name].dataSync());
+      this.paramFeeds[name] = new ort.Tensor('float32', this.params[name], shape);
+    }
+    this.ortOptions = {
+      executionProviders: opts.device === 'cuda' ? ['cuda', 'cpu'] : ['cpu'],
+      intraOpNumThreads: opts.threads ?? availableParallelism(),
+      enableMemPattern: false,
+    };
+  }
+
+  /** An engine holding a copy of `params` (a model's weights, by checkpoint name). */
+  static async create(
+    config: ModelConfig,
+    params: Record<string, tf.Tensor>,
+    opts: OrtEngineOptions = {},
+  ): Promise<OrtGradientEngine> {
+    return new OrtGradientEngine(await loadOrt(), config, params, opts);
+  }
+
+  /**
+   * Builds (once) the training graph for these submodels and batch shape. Call it before
+   * training to fail early: an unsupported op or a shape mismatch throws a GraphError here.
+   */
+  prepare(batch: XYBatch, submodels: Widths[]): Promise<TrainSession> {
+    const key = `${submodels.map((w) => w.join(',')).join('|')}@${batch.x.shape.join('x')}`;
+    let s = this.sessions.get(key);
+    if (!s) {
+      s = this.compile(batch, submodels);
+      this.sessions.set(key, s);
+      s.catch(() => this.sessions.delete(key));
+    }
+    return s;
+  }
+
+  private async compile(batch: XYBatch, submodels: Widths[]): Promise<TrainSession> {
+    const feeds = this.feeds(
+      batch,
+      submodels.map(() => 1),
+    );
+    const bytes = await buildTrainGraph(
+      { config: this.config, submodels, inputShape: batch.x.shape, targets: batch.y.size },
+      (probe, outputs) => probeShapes(probe, outputs, feeds, this.ortOptions),
+    );
+    const session = await createSession(bytes, 'the training graph', this.ortOptions);
+    const fetches: Record<string, Ort.Tensor> = {};
+    for (const [name, t] of Object.entries(this.paramFeeds))
+      fetches[io.grad(name)] = new this.ort.Tensor('float32', new Float32Array(t.size), t.dims);
+    submodels.forEach((_, i) => {
+      fetches[io.loss(i)] = new this.ort.Tensor('float32', new Float32Array(1), []);
+    });
+    return { session, fetches };
+  }
+
+  private feeds(batch: XYBatch, lambdas?: number[]): Record<string, Ort.Tensor> {
+    const family = ortFamilies[this.config.arch];
+    const { input, labels } = family.feeds(this.ort, batch);
+    const feeds: Record<string, Ort.Tensor> = {
+      ...this.paramFeeds,
+      [family.input(this.config).name]: input,
+      [io.labels]: labels,
+    };
+    if (lambdas)
+      feeds[io.lambdas] = new this.ort.Tensor('float32', Float32Array.from(lambdas), [
+        lambdas.length,
+      ]);
+    return feeds;
+  }
+
+  /**
+   * Σ_i λ_i · L_i over the submodels on one batch: each L_i and the gradient of the sum per
+   * parameter. The gradient arrays are the engine's own buffers, overwritten by the next call.
+   * A non-finite loss throws TrainingError (nothing is updated).
+   */
+  async gradients(
+    batch: XYBatch,
+    submodels: Widths[],
+    lambdas: number[],
+  ): Promise<{ losses: number[]; grads: Record<string, Float32Array> }> {
+    const { session, fetches } = await this.prepare(batch, submodels);
+    await session.run(this.feeds(batch, lambdas), fetches);
+    const losses = submodels.map((_, i) => (fetches[io.loss(i)].data as Float32Array)[0]);
+    losses.forEach((l, i) => {
+      if (!Number.isFinite(l))
+        throw new TrainingError(
+          `loss of submodel widths [${submodels[i].join(', ')}] is ${l}; stopping before the update (lower the learning rate or check the data)`,
+        );
+    });
+    const grads: Record<string, Float32Array> = {};
+    for (const name of Object.keys(this.params))
+      grads[name] = fetches[io.grad(name)].data as Float32Array;
+    return { losses, grads };
+  }
+
+  /**
+   * Mean loss of each submodel on one batch, and (`logits`) its logits [targets, classes]
+   * for metrics such as accuracy. Any batch size; the graph is compiled once per submodel list.
+   */
+  async score(
+    batch: XYBatch,
+    submodels: Widths[],
+    o: { logits?: boolean } = {},
+  ): Promise<{ losses: number[]; logits?: Float32Array[] }> {
+    const key = `${submodels.map((w) => w.join(',')).join('|')}${o.logits ? '+logits' : ''}`;
+    let s = this.scorers.get(key);
+    if (!s) {
+      s = createSession(
+        buildScoreGraph(this.config, submodels, o),
+        'the scoring graph',
+        this.ortOptions,
+      );
+      this.scorers.set(key, s);
+    }
+    const out = await (await s).run(this.feeds(batch));
+    return {
+      losses: submodels.map((_, i) => (out[io.loss(i)].data as Float32Array)[0]),
+      logits: o.logits
+        ? submodels.map((_, i) => out[io.logits(i)].data as Float32Array)
+        : undefined,
+    };
+  }
+
+  /** Copies the engine's weights into a model's variables (same names and shapes). */
+  copyTo(params: Record<string, tf.Variable>): void {
+    for (const [name, data] of Object.entries(this.params)) {
+      const v = params[name];
+      const t = tf.tensor(data, v.shape);
+      v.assign(t);
+      t.dispose();
+    }
+  }
+
+  /** Replaces the engine's weights with a model's (after a load or a reset). */
+  copyFrom(params: Record<string, tf.Tensor>): void {
+    for (const name of Object.keys(this.params)) this.params[name].set(params[name].dataSync());
+  }
+
+  async dispose(): Promise<void> {
+    const sessions = [
+      ...[...this.sessions.values()].map((s) => s.then((t) => t.session)),
+      ...this.scorers.values(),
+    ];
+    this.sessions.clear();
+    this.scorers.clear();
+    await Promise.all(
+      sessions.map((s) =>
+        s.then(
+          (x) => x.release(),
+          () => undefined,
+        ),
+      ),
+    );
+  }
+}
