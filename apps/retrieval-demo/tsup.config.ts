@@ -1,7 +1,8 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: ['src/cli.ts'],
+  // The upload decoder is its own entry: the server starts it as dist/decode-worker.js.
+  entry: ['src/cli.ts', 'src/decode-worker.ts'],
   format: ['esm'],
   sourcemap: true,
   clean: true,

@@ -1,4 +1,4 @@
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import {
   describeBackend,
   selectBackend,
@@ -7,6 +7,7 @@ import {
   type ViTPresetName,
 } from '@matformer/core';
 import { encoderForBudget } from '@matformer/retrieval';
+import { int, positive } from './args';
 import { imageAt } from './data';
 import {
   DEFAULT_RUN_DIR,
@@ -17,6 +18,7 @@ import {
   partialTrain,
   prepare,
   savedReport,
+  withRunDir,
   type PipelineOptions,
 } from './pipeline';
 import { startServer } from './server';
@@ -43,20 +45,6 @@ interface CommonFlags {
   database?: number;
 }
 
-const int =
-  (name: string, min = 1) =>
-  (v: string) => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min)
-      throw new InvalidArgumentError(`${name} must be an integer ≥ ${min}, got "${v}"`);
-    return n;
-  };
-const positive = (name: string) => (v: string) => {
-  const n = Number(v);
-  if (!(n > 0 && Number.isFinite(n)))
-    throw new InvalidArgumentError(`${name} must be a positive number, got "${v}"`);
-  return n;
-};
 
 /** Options shared by the table and the web page: where the model lives, how it trains, the index. */
 function common(cmd: Command): Command {
@@ -160,9 +148,11 @@ const program = common(
   .action(async (f: CommonFlags & { budgetMs?: number }) => {
     await backend(f.backend);
     const o = pipelineOptions(f, log);
-    const p = await prepare(o);
-    log(`querying with ${p.data.test.labels.length} held-out digits per encoder…`);
-    const report = await measureReport(o, p);
+    const { p, report } = await withRunDir(o, async () => {
+      const p = await prepare(o);
+      log(`querying with ${p.data.test.labels.length} held-out digits per encoder…`);
+      return { p, report: await measureReport(o, p) };
+    });
     const buildNote =
       p.db.buildMs !== undefined
         ? `index build ${(p.db.buildMs / 1000).toFixed(2)} s`
@@ -198,12 +188,16 @@ common(
   .action(async (f: CommonFlags & { host: string; port: number; maxUploadBytes: number }) => {
     await backend(f.backend);
     const o = pipelineOptions(f, log);
-    const p = await prepare(o);
-    let report = await savedReport(o, p);
-    if (!report) {
-      log('measuring the accuracy-vs-compute curve (once; cached in the run directory)…');
-      report = await measureReport(o, p);
-    }
+    // The cache is written under the lock; serving only reads, so the lock goes before it.
+    const { p, report } = await withRunDir(o, async () => {
+      const p = await prepare(o);
+      let report = await savedReport(o, p);
+      if (!report) {
+        log('measuring the accuracy-vs-compute curve (once; cached in the run directory)…');
+        report = await measureReport(o, p);
+      }
+      return { p, report };
+    });
     const server = await startServer(demoState(p, f.k, report), {
       host: f.host,
       port: f.port,

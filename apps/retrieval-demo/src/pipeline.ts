@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
+  lockDir,
   matvitConfig,
   writeFileAtomic,
   type MatViTConfig,
@@ -71,6 +72,19 @@ export interface Prepared {
   data: DigitSplits;
   stored: StoredModel;
   db: DatabaseIndex;
+}
+
+/**
+ * Runs `fn` holding the run directory's lock: the model, index and results cached there are
+ * written by one demo at a time (a second one fails, naming the first). Creates the directory.
+ */
+export async function withRunDir<T>(o: PipelineOptions, fn: () => Promise<T>): Promise<T> {
+  const lock = lockDir(o.runDir ?? DEFAULT_RUN_DIR, 'retrieval-demo');
+  try {
+    return await fn();
+  } finally {
+    lock.release();
+  }
 }
 
 /** Data, then the trained (or loaded) model, then the full-encoder database index. */

@@ -1,10 +1,12 @@
+import { request } from 'node:http';
 import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { grayToPng } from './png';
 import type { DemoState } from './query';
 import { startServer, type RunningServer } from './server';
 import { quickDemoState } from './test-fixtures';
-import { uploadToPixels } from './upload';
+import { jpegClaiming, heavyPng, pngClaiming } from './test-images';
+import { checkUpload, uploadToPixels } from './upload';
 
 describe('retrieval-demo server', () => {
   let state: DemoState;
@@ -110,6 +112,95 @@ describe('retrieval-demo server', () => {
       /no test digit 999/,
     );
     await expectError(await fetch(new URL('/nope', server.url)), 404, /no route for GET \/nope/);
+  });
+
+  it('refuses an oversized JPEG from its header, before decoding it', async () => {
+    const bomb = jpegClaiming(7000, 7000); // ~600 bytes claiming 49 megapixels
+    const t0 = performance.now();
+    const r = await fetch(new URL('/api/query', server.url), {
+      method: 'POST',
+      headers: { 'content-type': 'image/jpeg' },
+      body: new Blob([new Uint8Array(bomb)]),
+    });
+    expect(r.status).toBe(413);
+    expect(((await r.json()) as { error: string }).error).toBe(
+      'the uploaded JPEG is 7000×7000; the limit is 4096×4096',
+    );
+    expect(performance.now() - t0).toBeLessThan(200);
+  });
+
+  it('caps decoded pixels for every format, 16-bit PNGs included', () => {
+    expect(() => checkUpload(pngClaiming(4096, 4096, 16), 'image/png')).toThrow(
+      'the uploaded PNG is 4096×4096 = 16,777,216 pixels; the limit is 1,048,576',
+    );
+    expect(() => checkUpload(jpegClaiming(1025, 1024), 'image/jpeg')).toThrow(/limit is 1,048,576/);
+    expect(() => checkUpload(jpegClaiming(0, 10), 'image/jpeg')).toThrow(
+      'the uploaded JPEG claims an empty 0×10 canvas',
+    );
+    expect(checkUpload(jpegClaiming(1024, 1024), 'image/jpeg').width).toBe(1024);
+  });
+
+  it('decodes uploads off the request thread: other queries are answered meanwhile', async () => {
+    const heavy = heavyPng(1024);
+    const upload = () =>
+      fetch(new URL('/api/query?encoder=full', server.url), {
+        method: 'POST',
+        headers: { 'content-type': 'image/png' },
+        body: new Blob([new Uint8Array(heavy)]),
+      }).then(async (r) => ({ status: r.status, at: performance.now(), body: await r.text() }));
+    await upload(); // warm: the decoder's first run
+    const uploads = [upload(), upload(), upload()];
+    await new Promise((r) => setTimeout(r, 30));
+    const query = await fetch(new URL('/api/query?test=1&encoder=uniform-8', server.url));
+    const queryAt = performance.now();
+    expect(query.status).toBe(200);
+    const done = await Promise.all(uploads);
+    for (const u of done) expect(u.status, u.body).toBe(200);
+    expect(queryAt).toBeLessThan(Math.min(...done.map((u) => u.at)));
+  });
+
+  it('reads query parameters as plain decimals (no hex, no empty value)', async () => {
+    for (const k of ['0x10', '', '1e1', '5.0']) {
+      const r = await fetch(new URL(`/api/query?test=0&k=${k}`, server.url));
+      expect(r.status, k).toBe(400);
+      expect(((await r.json()) as { error: string }).error).toBe(
+        `query parameter k must be an integer in [1, 100], got "${k}"`,
+      );
+    }
+  });
+
+  it('sends nosniff and a restrictive Content-Security-Policy with every response', async () => {
+    for (const path of ['/', '/api/info', '/nope', '/api/image/test/0.png']) {
+      const r = await fetch(new URL(path, server.url));
+      expect(r.headers.get('x-content-type-options'), path).toBe('nosniff');
+      expect(r.headers.get('content-security-policy'), path).toMatch(
+        /^default-src 'none'; script-src 'self'; .*frame-ancestors 'none'$/,
+      );
+    }
+  });
+
+  it('refuses requests whose Host is not the bound address (DNS rebinding)', async () => {
+    const withHost = (host: string) =>
+      new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const req = request(
+          new URL('/api/info', server.url),
+          { headers: { host } },
+          (res) => {
+            let body = '';
+            res.on('data', (c: Buffer) => (body += c));
+            res.on('end', () => resolve({ status: res.statusCode!, body }));
+          },
+        );
+        req.on('error', reject);
+        req.end();
+      });
+    const evil = await withHost(`rebind.attacker.example:${server.port}`);
+    expect(evil.status).toBe(403);
+    expect(JSON.parse(evil.body).error).toBe(
+      `Host "rebind.attacker.example:${server.port}" is not this server's address; requests by other names are refused (DNS-rebinding defence)`,
+    );
+    expect((await withHost(`localhost:${server.port}`)).status).toBe(200);
+    expect((await withHost(`127.0.0.1:${server.port}`)).status).toBe(200);
   });
 
   it('refuses an oversized PNG canvas before decoding it', () => {

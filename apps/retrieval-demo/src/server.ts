@@ -5,8 +5,10 @@ import { MatformerError } from '@matformer/core';
 import { datasetSize } from '@matformer/train';
 import { imageAt } from './data';
 import { grayToPng } from './png';
+import { DecodePool, type DecodePoolOptions } from './decode-pool';
+import { hostChecker } from './host-check';
 import { answerQuery, type DemoState } from './query';
-import { DEFAULT_MAX_UPLOAD_BYTES, UploadError, uploadToPixels } from './upload';
+import { checkUpload, DEFAULT_MAX_UPLOAD_BYTES, UploadError } from './upload';
 
 export interface ServerOptions {
   /** Interface to bind; loopback by default, so the page is not exposed to the network. */
@@ -14,6 +16,10 @@ export interface ServerOptions {
   /** 0 = any free port. */
   port?: number;
   maxUploadBytes?: number;
+  /** Other names the page may be reached by (the Host header), beside the bound address. */
+  allowedHosts?: string[];
+  /** The upload decoder's queue and time limits. */
+  decode?: DecodePoolOptions;
 }
 
 export interface RunningServer {
@@ -29,6 +35,17 @@ const STATIC: Record<string, [file: string, type: string]> = {
 };
 // static/ sits beside src/ and dist/, so this resolves from the sources and from the bundle.
 const staticDir = new URL('../static/', import.meta.url);
+
+/**
+ * Sent with every response: no MIME sniffing (an upload is never rendered as HTML), and a page
+ * that loads scripts, styles, images and API calls from this server only (data: for previews).
+ */
+const SECURITY_HEADERS = {
+  'x-content-type-options': 'nosniff',
+  'content-security-policy':
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+  'referrer-policy': 'no-referrer',
+};
 
 class HttpError extends Error {
   constructor(
@@ -82,8 +99,9 @@ function readBody(req: IncomingMessage, res: ServerResponse, max: number): Promi
 function intParam(url: URL, name: string, min: number, max: number, fallback?: number): number {
   const raw = url.searchParams.get(name);
   if (raw === null && fallback !== undefined) return fallback;
-  const v = Number(raw);
-  if (raw === null || !Number.isInteger(v) || v < min || v > max)
+  // Plain decimals only: Number() would read "0x10" as 16 and "" as 0.
+  const v = raw !== null && /^\d{1,9}$/.test(raw) ? Number(raw) : NaN;
+  if (!Number.isInteger(v) || v < min || v > max)
     throw new HttpError(
       400,
       `query parameter ${name} must be an integer in [${min}, ${max}], got ${JSON.stringify(raw)}`,
@@ -118,6 +136,7 @@ async function route(
   req: IncomingMessage,
   res: ServerResponse,
   maxUpload: number,
+  decoder: DecodePool,
 ) {
   const url = new URL(req.url ?? '/', 'http://localhost');
   const method = req.method ?? 'GET';
@@ -155,7 +174,14 @@ async function route(
     }
     if (method === 'POST') {
       const bytes = await readBody(req, res, maxUpload);
-      const pixels = uploadToPixels(bytes, req.headers['content-type'], size, maxUpload);
+      // Header checks here (cheap: a bomb is refused in microseconds), the decode off-thread.
+      checkUpload(bytes, req.headers['content-type'], maxUpload);
+      const pixels = await decoder.decode({
+        bytes,
+        contentType: req.headers['content-type'],
+        size,
+        maxBytes: maxUpload,
+      });
       const answer = await answerQuery(state, pixels, encoder, k);
       const preview = `data:image/png;base64,${grayToPng(pixels, size, size).toString('base64')}`;
       return sendJson(res, 200, { query: { source: 'upload', preview }, ...answer });
@@ -169,8 +195,18 @@ async function route(
 export function startServer(state: DemoState, opts: ServerOptions = {}): Promise<RunningServer> {
   const host = opts.host ?? '127.0.0.1';
   const maxUpload = opts.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES;
+  const decoder = new DecodePool(opts.decode);
+  let hostAllowed: (h: string | undefined) => boolean = () => false;
   const server = createServer((req, res) => {
-    route(state, req, res, maxUpload).catch((e: Error) => {
+    for (const [k, v] of Object.entries(SECURITY_HEADERS)) res.setHeader(k, v);
+    if (!hostAllowed(req.headers.host)) {
+      res.setHeader('connection', 'close');
+      sendJson(res, 403, {
+        error: `Host ${JSON.stringify(req.headers.host ?? '')} is not this server's address; requests by other names are refused (DNS-rebinding defence)`,
+      });
+      return;
+    }
+    route(state, req, res, maxUpload, decoder).catch((e: Error) => {
       // Our own errors are the client's fault and say so; anything else is a 500.
       const status =
         e instanceof HttpError || e instanceof UploadError
@@ -187,6 +223,8 @@ export function startServer(state: DemoState, opts: ServerOptions = {}): Promise
     server.once('error', reject);
     server.listen(opts.port ?? 0, host, () => {
       const { port } = server.address() as AddressInfo;
+      hostAllowed = hostChecker(host, port, opts.allowedHosts);
+      decoder.warm();
       const shown = host.includes(':') ? `[${host}]` : host;
       resolve({
         url: `http://${shown}:${port}/`,
@@ -194,7 +232,9 @@ export function startServer(state: DemoState, opts: ServerOptions = {}): Promise
         close: () =>
           new Promise<void>((done, fail) => {
             server.closeAllConnections();
-            server.close((err) => (err ? fail(err) : done()));
+            server.close((err) => {
+              void decoder.close().then(() => (err ? fail(err) : done()), fail);
+            });
           }),
       });
     });

@@ -9,8 +9,12 @@ export interface RawImage {
   rgba: Uint8Array;
 }
 
-/** Decodes PNG or JPEG bytes (sniffed from the magic number, not the file name). */
-export function decodeImage(bytes: Uint8Array, source = 'image'): RawImage {
+/**
+ * Decodes PNG or JPEG bytes (sniffed from the magic number, not the file name). `maxPixels`
+ * caps the decoded canvas: a PNG's IHDR is checked before inflating, and jpeg-js stops at its
+ * frame header, so a small file claiming a huge canvas costs nothing.
+ */
+export function decodeImage(bytes: Uint8Array, source = 'image', maxPixels = Infinity): RawImage {
   const isPng =
     bytes.length > 8 &&
     bytes[0] === 0x89 &&
@@ -20,6 +24,11 @@ export function decodeImage(bytes: Uint8Array, source = 'image'): RawImage {
   const isJpeg = bytes.length > 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff;
   try {
     if (isPng) {
+      if (bytes.length >= 24) {
+        const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+        const [w, h] = [view.getUint32(16), view.getUint32(20)];
+        if (w * h > maxPixels) throw new Error(`${w}×${h} is over the limit of ${maxPixels} pixels`);
+      }
       const png = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
       return { width: png.width, height: png.height, rgba: new Uint8Array(png.data) };
     }
@@ -28,6 +37,7 @@ export function decodeImage(bytes: Uint8Array, source = 'image'): RawImage {
         useTArray: true,
         formatAsRGBA: true,
         maxMemoryUsageInMB: 256,
+        ...(Number.isFinite(maxPixels) ? { maxResolutionInMP: maxPixels / 1e6 } : {}),
       });
       return { width: img.width, height: img.height, rgba: img.data };
     }

@@ -1,0 +1,57 @@
+import { execFile, spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const run = promisify(execFile);
+const cli = join(import.meta.dirname, 'cli.ts');
+
+async function demo(...args: string[]) {
+  try {
+    const { stdout, stderr } = await run(
+      'npx',
+      ['tsx', '--conditions=@matformer/source', cli, ...args],
+      { env: { ...process.env, MATFORMER_BACKEND: 'wasm' }, timeout: 120_000 },
+    );
+    return { code: 0, stdout, stderr };
+  } catch (e) {
+    const err = e as { code: number; stdout: string; stderr: string };
+    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
+  }
+}
+
+describe('retrieval-demo CLI', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'retrieval-demo-cli-'));
+  });
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+
+  it('refuses a run directory whose cache another live demo is writing', async () => {
+    const other = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)']);
+    try {
+      const since = '2024-01-01T00:00:00.000Z';
+      await writeFile(
+        join(dir, '.lock'),
+        JSON.stringify({ pid: other.pid, host: hostname(), owner: 'retrieval-demo', since, token: 't' }),
+      );
+      const r = await demo('--run-dir', dir, '--preset', 'tiny');
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(
+        `retrieval-demo: ${dir} is in use by retrieval-demo (pid ${other.pid}, since ${since})`,
+      );
+    } finally {
+      other.kill('SIGKILL');
+    }
+  }, 120_000);
+
+  it('reads -k as a plain decimal, with a one-line error', async () => {
+    const r = await demo('-k', '0x10', '--run-dir', dir);
+    expect(r.code).toBe(1);
+    expect(r.stderr.split('\n').filter((l) => l.trim() && !l.startsWith('npm warn'))).toEqual([
+      `error: option '-k, --k <n>' argument '0x10' is invalid. -k must be an integer ≥ 1, got "0x10"`,
+    ]);
+  });
+});
