@@ -15,6 +15,7 @@ import {
   flopsPerToken,
   MatLM,
   matlmConfig,
+  median,
   selectBackend,
 } from '@matformer/core';
 import { createSession, DataType, encodeGraph, GraphBuilder, loadOrt } from '@matformer/core/onnx';
@@ -38,7 +39,6 @@ const { values: args } = parseArgs({
 });
 const [steps, B, T, threads] = [args.steps, args.batch, args.seq, args.threads].map(Number);
 const corpus = await loadTextCorpus();
-const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); const h = s.length >> 1; return s.length % 2 ? s[h] : (s[h - 1] + s[h]) / 2; }; // TODO core's median
 
 /** tokens/s (median step) of a fresh Trainer on `engine`. */
 async function tokensPerSecond(
@@ -106,7 +106,9 @@ console.log(
   `small MatLM, batch ${B} × seq ${T}, ${threads} threads; median of ${steps} steps after 1 warm-up; tfjs backend: ${describeBackend(backend)}`,
 );
 const raw = await ortMatmulGflops(config.dModel, config.dFF);
-console.log(`onnxruntime raw fp32 matmul [${B * T}×${config.dModel}]·[${config.dModel}×${config.dFF}]: ${raw.toFixed(0)} GFLOP/s\n`);
+console.log(
+  `onnxruntime raw fp32 matmul [${B * T}×${config.dModel}]·[${config.dModel}×${config.dFF}]: ${raw.toFixed(0)} GFLOP/s\n`,
+);
 console.log('engine  mode    tokens/s  train GFLOP/s  % of raw matmul');
 const results: Record<string, number> = {};
 for (const kind of ['joint', 'plain'] as const) {
@@ -130,7 +132,16 @@ if (!args['no-rss']) {
   for (const spec of ['small:8', 'base:16']) {
     const out = execFileSync(
       process.execPath,
-      [...process.execArgv, process.argv[1], '--rss-child', spec, '--seq', String(T), '--threads', String(threads)],
+      [
+        ...process.execArgv,
+        process.argv[1],
+        '--rss-child',
+        spec,
+        '--seq',
+        String(T),
+        '--threads',
+        String(threads),
+      ],
       { encoding: 'utf8' },
     );
     const r = JSON.parse(out.trim().split('\n').pop()!);

@@ -4,7 +4,7 @@ import { createSession, loadOrt, type OrtOptions } from '@matformer/core/onnx';
 import type * as Ort from 'onnxruntime-node';
 import { availableParallelism } from 'node:os';
 import { TrainingError } from '../joint-step';
-import { ortFamilies, type XYBatch } from './families';
+import { batchFeeds, type XYBatch } from './families';
 import { GraphError } from './graph-error';
 import { buildScoreGraph, buildTrainGraph, io, probeShapes } from './train-graph';
 
@@ -104,13 +104,7 @@ export class OrtGradientEngine {
   }
 
   private feeds(batch: XYBatch, lambdas?: number[]): Record<string, Ort.Tensor> {
-    const family = ortFamilies[this.config.arch];
-    const { input, labels } = family.feeds(this.ort, batch);
-    const feeds: Record<string, Ort.Tensor> = {
-      ...this.paramFeeds,
-      [family.input(this.config).name]: input,
-      [io.labels]: labels,
-    };
+    const feeds = { ...this.paramFeeds, ...batchFeeds(this.ort, this.config, batch) };
     if (lambdas)
       feeds[io.lambdas] = new this.ort.Tensor('float32', Float32Array.from(lambdas), [
         lambdas.length,

@@ -8,7 +8,7 @@ import {
 } from '../evaluate';
 import type { Task } from '../task';
 import type { OrtGradientEngine } from './engine';
-import { ortFamilies, type XYBatch } from './families';
+import { correctTop1, type XYBatch } from './families';
 
 /**
  * evaluateTask on the onnxruntime engine: the same rows (held-out loss, bits/token or
@@ -19,22 +19,21 @@ export async function evaluateTaskOrt(
   task: Task,
   submodels: Submodel[],
 ): Promise<EvalRow[]> {
-  const family = ortFamilies[task.model.config.arch];
+  // Tasks that count accuracy (task.evalCounts: top-1 correct) get it from the engine's logits.
+  const counting = Boolean(task.evalCounts);
   const specs = submodels.map((s) => submodelSpec(task, s));
   const totals: EvalTotals[] = specs.map(() => ({ lossSum: 0, examples: 0, counts: {} }));
   for (const b of task.evalBatches() as XYBatch[]) {
     const { losses, logits } = await engine.score(
       b,
       specs.map((s) => s.widths),
-      { logits: Boolean(family.counts) },
+      { logits: counting },
     );
-    const labels = family.counts
-      ? BigInt64Array.from(b.y.dataSync() as Int32Array, BigInt)
-      : undefined;
+    const labels = counting ? b.y.dataSync() : undefined;
     specs.forEach((_, i) => {
       const counts =
-        family.counts && logits && labels
-          ? family.counts(logits[i], labels, logits[i].length / labels.length)
+        logits && labels
+          ? { correct: correctTop1(logits[i], labels, logits[i].length / labels.length) }
           : undefined;
       addBatch(totals[i], task.batchExamples(b), losses[i], counts);
     });

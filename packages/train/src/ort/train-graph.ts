@@ -9,12 +9,12 @@ import {
 } from '@matformer/core/onnx';
 import type * as Ort from 'onnxruntime-node';
 import { differentiate } from './autodiff';
-import { ortFamilies } from './families';
+import { LABELS, modelInput, modelLogits } from './families';
 import { GraphError } from './graph-error';
 
 /** Graph names of a training or scoring graph's inputs and outputs. */
 export const io = {
-  labels: 'labels',
+  labels: LABELS,
   lambdas: 'lambdas',
   loss: (i: number) => `loss_${i}`,
   logits: (i: number) => `logits_${i}`,
@@ -61,14 +61,13 @@ export function buildScoreGraph(
   submodels: Widths[],
   o: { logits?: boolean } = {},
 ): Uint8Array {
-  const family = ortFamilies[config.arch];
   const g = new GraphBuilder(17);
   parameterInputs(g, config);
-  const spec = family.input(config);
+  const spec = modelInput(config);
   const input = g.input(spec.name, spec.elemType, spec.shape);
   const labels = g.input(io.labels, DataType.INT64, ['targets']);
   submodels.forEach((widths, i) => {
-    const logits = family.logits(g, config, nestedWeights(g, config, widths), input);
+    const logits = modelLogits(g, config, nestedWeights(g, config, widths), input);
     g.op(
       'SoftmaxCrossEntropyLoss',
       [logits, labels],
@@ -105,10 +104,9 @@ export async function buildTrainGraph(
   probe: (bytes: Uint8Array, outputs: string[]) => Promise<Map<string, number[]>>,
 ): Promise<Uint8Array> {
   const { config, submodels } = spec;
-  const family = ortFamilies[config.arch];
   const g = new GraphBuilder(17);
   const shapes = parameterInputs(g, config);
-  const inputSpec = family.input(config);
+  const inputSpec = modelInput(config);
   const input = g.input(inputSpec.name, inputSpec.elemType, spec.inputShape);
   const labels = g.input(io.labels, DataType.INT64, [spec.targets]);
   const lambdas = g.input(io.lambdas, DataType.FLOAT, [submodels.length]);
@@ -119,7 +117,7 @@ export async function buildTrainGraph(
   const perSubmodel: Record<string, string>[] = [];
   for (const [i, widths] of submodels.entries()) {
     const weighted = g.scope(`submodel_${i}`, () => {
-      const logits = family.logits(g, config, nestedWeights(g, config, widths), input);
+      const logits = modelLogits(g, config, nestedWeights(g, config, widths), input);
       const loss = g.op(
         'SoftmaxCrossEntropyLoss',
         [logits, labels],
