@@ -4,10 +4,10 @@
 //       [--evaluations N] [--seed N] [--budgets params=50%,params=70%,flops=70%]
 //
 // 1. Evaluates every per-layer config (g^L; 256 for the small preset) on one half of the
-//    held-out text (the search slice) and prints the Pareto front of params vs loss: is it
+//    held-out text (the search half) and prints the Pareto front of params vs loss: is it
 //    monotone, and do the mixes between two trained granularities land between them in loss?
 // 2. For each budget, runs the heuristic (the best-fitting monotone one-step configs) and the
-//    evolutionary search on the search slice, then scores both picks on the OTHER half of the
+//    evolutionary search on the search half, then scores both picks on the OTHER half of the
 //    held-out text (never searched on), with the number of configs each evaluated.
 // Evaluations are cached in DIR/mixnmatch-cache.json, so a rerun is quick.
 import { existsSync } from 'node:fs';
@@ -16,7 +16,7 @@ import { parseArgs } from 'node:util';
 import {
   describeBackend,
   loadModel,
-  MatLM,
+  modelOf,
   selectBackend,
   writeFileAtomic,
   type Widths,
@@ -28,7 +28,7 @@ import {
   formatCount,
   frontSvg,
   heuristicConfigs,
-  lmEvaluator,
+  searchAndReportHalves,
   modelHash,
   parseBudget,
   search,
@@ -62,44 +62,28 @@ if (!run || !existsSync(join(run, 'model.safetensors'))) {
 
 const backend = await selectBackend();
 out(`backend: ${describeBackend(backend)}`);
-const model = await loadModel(join(run, 'model.safetensors'));
-if (!(model instanceof MatLM)) throw new Error(`${run} holds a ${model.config.arch}, not a MatLM`);
+const model = modelOf(await loadModel(join(run, 'model.safetensors')), 'matlm', run);
 const { dataSpec } = await readRunConfig<{
   dataSpec: { source: string; valFraction: number; seqLen: number };
 }>(run);
 const corpus = await loadTextCorpus(dataSpec.source, { valFraction: dataSpec.valFraction });
 const windows = Number(args.windows);
-const half = Math.floor(corpus.val.length / 2);
-const slice = (start: number, end: number) =>
-  lmEvaluator(model, corpus.val, {
-    seqLen: dataSpec.seqLen,
-    windows,
-    batchSize: 8,
-    start,
-    end,
-    name: `${corpus.name}:val`,
-  });
-const searchSlice = slice(0, half);
-const heldSlice = slice(half, corpus.val.length);
 const cache = await EvaluationCache.open(join(run, 'mixnmatch-cache.json'));
-const modelId = modelHash(model);
-const onSearch = cache.evaluator({
-  modelId,
-  sliceId: searchSlice.sliceId,
-  evaluate: searchSlice.evaluate,
+const halves = searchAndReportHalves(model, corpus.val, cache, {
+  seqLen: dataSpec.seqLen,
+  windows,
+  batchSize: 8,
+  name: `${corpus.name}:val`,
+  modelId: modelHash(model),
 });
-const onHeld = cache.evaluator({
-  modelId,
-  sliceId: heldSlice.sliceId,
-  evaluate: heldSlice.evaluate,
-});
+const { search: onSearch, report: onHeld } = halves;
 const space = createSpace(model.config);
 const g = model.config.granularities;
 
 out(
   `model: ${run}/model.safetensors (${formatCount(model.storedParamCount)} params, ${model.config.nLayers} layers, granularities ${g.join('/')})`,
 );
-out(`search slice: ${searchSlice.sliceId}; held-out slice: ${heldSlice.sliceId}`);
+out(`search half: ${onSearch.dataId}; report half: ${onHeld.dataId}`);
 out(`cache: ${cache.size} results already in ${join(run, 'mixnmatch-cache.json')}`);
 
 // ---- 1. the whole front ----
@@ -116,7 +100,7 @@ const ctx = new SearchContext(space, params, Infinity, onSearch);
 const trained: Point[] = [];
 for (const w of uniformConfigs(space)) trained.push(await ctx.evaluate(w));
 out(
-  `\n== 1. every config on the search slice: ${all.points.length} configs (${all.newEvaluations} evaluated now, the rest cached) in ${((performance.now() - t0) / 1000).toFixed(0)} s`,
+  `\n== 1. every config on the search half: ${all.points.length} configs (${all.newEvaluations} evaluated now, the rest cached) in ${((performance.now() - t0) / 1000).toFixed(0)} s`,
 );
 out('trained granularities (uniform):');
 for (const p of trained)
@@ -191,14 +175,14 @@ await writeFileAtomic(
     trained,
     costKind: 'params',
     title: `Mix'n'Match: all ${n} configs of ${run}`,
-    yLabel: 'val loss, search slice (nats)',
+    yLabel: 'val loss, search half (nats)',
   }),
 );
 out(`plot: ${svgPath}`);
 
 // ---- 2. search vs heuristic at equal budget, scored on held-out data ----
 out(
-  `\n== 2. search vs heuristic at equal budget (searched on the search slice, scored on the held-out slice)`,
+  `\n== 2. search vs heuristic at equal budget (searched on the search half, scored on the report half)`,
 );
 const header = [
   'budget',
@@ -259,8 +243,7 @@ for (const r of rows)
 out('');
 for (const v of verdicts) out(v);
 out(
-  `\nmodel evaluations run in this process: ${onSearch.calls} on the search slice, ${onHeld.calls} on the held-out slice`,
+  `\nmodel evaluations run in this process: ${onSearch.calls} on the search half, ${onHeld.calls} on the report half`,
 );
-searchSlice.dispose();
-heldSlice.dispose();
+halves.dispose();
 model.dispose();

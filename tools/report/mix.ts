@@ -5,6 +5,7 @@
 // held-out windows as the loss table, so the points are directly comparable.
 import { join } from 'node:path';
 import { paramCount, type MatLM, type Widths } from '@matformer/core';
+import * as mm from '@matformer/mixnmatch';
 import { evaluateTask } from '@matformer/train';
 import type { LMFamily } from './lm';
 import type { Settings } from './settings';
@@ -19,7 +20,7 @@ export interface MixPoint {
 }
 
 export interface MixResult {
-  /** Where the configs came from (the search package, or our fallback list when it is unavailable). */
+  /** Where the configs came from. */
   source: string;
   points: MixPoint[];
   /** Non-dominated points by (params, loss), ascending params. */
@@ -29,14 +30,6 @@ export interface MixResult {
 }
 
 const key = (w: Widths) => w.join(',');
-
-/** The paper's heuristic family (used only if @matformer/mixnmatch cannot be loaded). */
-function fallbackConfigs(g: number[], L: number): Widths[] {
-  const out: Widths[] = g.map((m) => Array(L).fill(m));
-  for (let i = 0; i + 1 < g.length; i++)
-    for (let k = 1; k < L; k++) out.push(Array.from({ length: L }, (_, l) => (l < k ? g[i] : g[i + 1])));
-  return out;
-}
 
 function front(points: MixPoint[]): MixPoint[] {
   const sorted = [...points].sort((a, b) => a.params - b.params || a.loss - b.loss);
@@ -60,20 +53,13 @@ export async function mixAndMatch(
     return points.get(key(widths))!;
   };
   const budgets: MixResult['budgets'] = [];
-  let source: string;
   try {
-    let mm: typeof import('@matformer/mixnmatch');
-    try {
-      mm = await import('@matformer/mixnmatch');
-    } catch (e) {
-      throw new Error(`@matformer/mixnmatch unavailable: ${(e as Error).message.split('\n')[0]}`);
-    }
     const space = mm.createSpace(config);
     const cost = mm.paramsCost(config);
     const cache = await mm.EvaluationCache.open(join(f.matformer.dir, 'mixnmatch-cache.json'));
     const evaluator = cache.evaluator({
       modelId: mm.modelHash(model),
-      sliceId: `${f.corpus.name}/val/${JSON.stringify(task.describe())}`,
+      dataId: `${f.corpus.name}/val/${JSON.stringify(task.describe())}`,
       config,
       evaluate: (w) => {
         const r = evaluateTask(task, [w])[0];
@@ -99,16 +85,10 @@ export async function mixAndMatch(
       budgets.push({ budget: text, best: add(r.best.widths, r.best.loss, 'search') });
       log(`  Mix'n'Match ${text}: best [${r.best.widths.join(',')}] loss ${r.best.loss.toFixed(4)} (${r.newEvaluations} new evaluations)`);
     }
-    source = `@matformer/mixnmatch: heuristic configs + evolutionary search (${s.evaluations} configs per budget, cached evaluations)`;
-  } catch (e) {
-    // The search package is optional to the report: fall back to the paper's heuristic list.
-    log(`  Mix'n'Match: ${(e as Error).message}; evaluating the heuristic configs directly`);
-    for (const w of fallbackConfigs(config.granularities, config.nLayers))
-      add(w, evaluateTask(task, [w])[0].loss, 'heuristic');
-    source = `fallback: the paper's heuristic configs evaluated with evaluateTask (${(e as Error).message})`;
   } finally {
     task.dispose();
   }
+  const source = `@matformer/mixnmatch: heuristic configs + evolutionary search (${s.evaluations} configs per budget, cached evaluations)`;
   const all = [...points.values()];
   return { source, points: all, front: front(all), budgets };
 }

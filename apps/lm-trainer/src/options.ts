@@ -42,7 +42,22 @@ export function widthsArgFor(flag: string) {
 
 export const widthsArg = widthsArgFor('--widths');
 
-export function granularitiesArg(v: string): 'all' | number {
-  if (v === 'all') return 'all';
-  return int('--granularities')(v);
+/** Parses `all` or a positive k for the flag named `flag` (how many granularities train per step). */
+export function granularitiesArg(flag: string): (v: string) => 'all' | number {
+  return (v) => (v === 'all' ? 'all' : int(flag)(v));
+}
+
+/**
+ * How many granularities train per step, from `--granularities-per-step` or its deprecated
+ * alias `--granularities` (which names the nested widths elsewhere; a note says so on stderr).
+ */
+export function granularitiesPerStep(o: {
+  granularitiesPerStep?: 'all' | number;
+  granularities?: 'all' | number;
+}): 'all' | number {
+  if (o.granularities !== undefined && o.granularitiesPerStep === undefined)
+    process.stderr.write(
+      'note: --granularities is deprecated (granularities are the nested widths); use --granularities-per-step\n',
+    );
+  return o.granularitiesPerStep ?? o.granularities ?? 'all';
 }

@@ -29,6 +29,8 @@ interface CommonFlags {
   preset: ViTPresetName;
   patchSize: number;
   pool: 'cls' | 'mean';
+  granularitiesPerStep?: 'all' | number;
+  /** Deprecated alias of granularitiesPerStep. */
   granularities?: 'all' | number;
   retrain?: boolean;
   steps?: number;
@@ -68,9 +70,14 @@ function common(cmd: Command): Command {
       new Option('--pool <kind>', 'pooled embedding').choices(['mean', 'cls']).default('mean'),
     )
     .option(
-      '--granularities <all|k>',
+      '--granularities-per-step <all|k>',
       'granularities trained per step: all (the paper) or k drawn at random',
-      (v: string) => (v === 'all' ? 'all' : int('--granularities')(v)),
+      (v: string) => (v === 'all' ? 'all' : int('--granularities-per-step')(v)),
+    )
+    .addOption(
+      new Option('--granularities <all|k>', 'deprecated alias of --granularities-per-step')
+        .argParser((v: string) => (v === 'all' ? 'all' : int('--granularities')(v)))
+        .hideHelp(),
     )
     .option('--steps <n>', 'training steps (when training)', int('--steps'))
     .option('--batch-size <n>', 'training batch size', int('--batch-size'))
@@ -96,6 +103,18 @@ function common(cmd: Command): Command {
     );
 }
 
+/** --granularities-per-step, or its deprecated alias --granularities (with a note). */
+function granularitiesPerStep(
+  f: CommonFlags,
+  log: (s: string) => void,
+): 'all' | number | undefined {
+  if (f.granularities !== undefined && f.granularitiesPerStep === undefined)
+    log(
+      'note: --granularities is deprecated (granularities are the nested widths); use --granularities-per-step',
+    );
+  return f.granularitiesPerStep ?? f.granularities;
+}
+
 function pipelineOptions(f: CommonFlags, log: (s: string) => void): PipelineOptions {
   const settings = defaultTrainSettings(
     demoConfig({ patchSize: f.patchSize, pool: f.pool }, f.preset),
@@ -106,7 +125,7 @@ function pipelineOptions(f: CommonFlags, log: (s: string) => void): PipelineOpti
       steps: f.steps,
       lr: f.lr,
       seed: f.seed,
-      granularitiesPerStep: f.granularities,
+      granularitiesPerStep: granularitiesPerStep(f, log),
     }),
   };
   if (f.batchSize !== undefined) settings.batchSize = f.batchSize;

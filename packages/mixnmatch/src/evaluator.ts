@@ -10,7 +10,7 @@ import {
 } from '@matformer/core';
 import { widthsKey } from './space';
 
-/** How good a submodel is on a data slice. The search minimises `loss`. */
+/** How good a submodel is on a range of held-out data. The search minimises `loss`. */
 export interface Quality {
   /** Mean held-out loss (nats): next-token cross-entropy (LM) or classification loss (ViT). */
   loss: number;
@@ -46,7 +46,7 @@ export async function fileHash(path: string): Promise<string> {
 const FORMAT = 'matformer-mixnmatch-cache';
 
 /**
- * Evaluation results keyed by (checkpoint hash, data slice id, widths), in memory and
+ * Evaluation results keyed by (checkpoint hash, held-out data id, widths), in memory and
  * optionally in a JSON file (rewritten atomically after each new result), so repeated
  * searches over the same checkpoint and data never evaluate a config twice.
  */
@@ -92,10 +92,10 @@ export class EvaluationCache {
     }
   }
 
-  /** An evaluator for one checkpoint and one data slice, backed by this cache. */
+  /** An evaluator for one checkpoint and one range of held-out data, backed by this cache. */
   evaluator(opts: {
     modelId: string;
-    sliceId: string;
+    dataId: string;
     evaluate: EvalFn;
     config?: ModelConfig;
   }): CachedEvaluator {
@@ -113,15 +113,15 @@ export class CachedEvaluator {
 
   constructor(
     readonly cache: EvaluationCache,
-    readonly opts: { modelId: string; sliceId: string; evaluate: EvalFn; config?: ModelConfig },
+    readonly opts: { modelId: string; dataId: string; evaluate: EvalFn; config?: ModelConfig },
   ) {}
 
-  get sliceId(): string {
-    return this.opts.sliceId;
+  get dataId(): string {
+    return this.opts.dataId;
   }
 
   key(widths: Widths): string {
-    return `${this.opts.modelId}|${this.opts.sliceId}|${widthsKey(widths)}`;
+    return `${this.opts.modelId}|${this.opts.dataId}|${widthsKey(widths)}`;
   }
 
   has(widths: Widths): boolean {

@@ -40,9 +40,12 @@ export {
 export {
   lmEvaluator,
   vitEvaluator,
-  type LMSliceOptions,
+  type LMDataOptions,
+  type DataEvaluator,
   type SliceEvaluator,
+  type LMSliceOptions,
 } from './lm-evaluator';
+export { searchAndReportHalves, type SearchAndReport } from './held-out';
 export { paretoFront, type Point } from './pareto';
 export { SearchContext } from './context';
 export { heuristicConfigs, heuristicSearch } from './strategies/heuristic';

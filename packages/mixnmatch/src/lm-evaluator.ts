@@ -2,27 +2,32 @@ import * as tf from '@tensorflow/tfjs';
 import { ConfigError, crossEntropy, type MatLM, type MatViT, type Widths } from '@matformer/core';
 import type { EvalFn, Quality } from './evaluator';
 
-export interface LMSliceOptions {
+export interface LMDataOptions {
   /** Tokens per window (default: the model's maxSeqLen). */
   seqLen?: number;
   /** Windows scored, evenly spaced over [start, end) of the tokens. */
   windows: number;
   /** Windows per forward (default 8). */
   batchSize?: number;
-  /** Token range the slice covers (default: all of them). Disjoint ranges = disjoint slices. */
+  /** Token range scored (default: all of them). Disjoint ranges never share a window. */
   start?: number;
   end?: number;
-  /** A name for the token stream, part of the slice id (default "tokens"). */
+  /** A name for the token stream, part of the data id (default "tokens"). */
   name?: string;
 }
 
-/** An evaluator bound to one slice of data: `sliceId` names the slice for the cache key. */
-export interface SliceEvaluator {
+/** An evaluator bound to one range of held-out data: `dataId` names it in the cache key. */
+export interface DataEvaluator {
   evaluate: EvalFn;
-  sliceId: string;
-  /** Frees the slice's tensors (the model belongs to the caller). */
+  dataId: string;
+  /** Frees the data's tensors (the model belongs to the caller). */
   dispose(): void;
 }
+
+/** @deprecated Renamed `DataEvaluator`: in this package "slice" names only a widths config (a slice file's row). */
+export type SliceEvaluator = DataEvaluator;
+/** @deprecated Renamed `LMDataOptions`. */
+export type LMSliceOptions = LMDataOptions;
 
 /**
  * Mean next-token loss of a MatLM at any widths over fixed windows of a token stream
@@ -31,8 +36,8 @@ export interface SliceEvaluator {
 export function lmEvaluator(
   model: MatLM,
   tokens: ArrayLike<number>,
-  opts: LMSliceOptions,
-): SliceEvaluator {
+  opts: LMDataOptions,
+): DataEvaluator {
   const T = opts.seqLen ?? model.config.maxSeqLen;
   const { windows, batchSize = 8, start = 0, end = tokens.length, name = 'tokens' } = opts;
   if (!Number.isInteger(T) || T < 1 || T > model.config.maxSeqLen)
@@ -63,7 +68,7 @@ export function lmEvaluator(
     });
   }
   return {
-    sliceId: `${name}[${start}:${end}]/${windows}x${T}`,
+    dataId: `${name}[${start}:${end}]/${windows}x${T}`,
     evaluate(widths: Widths): Quality {
       let sum = 0;
       let n = 0;
@@ -86,14 +91,14 @@ export function vitEvaluator(
   images: tf.Tensor4D,
   labels: tf.Tensor1D,
   opts: { batchSize?: number; name: string },
-): SliceEvaluator {
+): DataEvaluator {
   const N = images.shape[0];
   if (labels.shape[0] !== N)
     throw new ConfigError(`labels hold ${labels.shape[0]} entries for ${N} images`);
   const bs = opts.batchSize ?? 64;
   const labelData = labels.dataSync();
   return {
-    sliceId: `${opts.name}/${N}`,
+    dataId: `${opts.name}/${N}`,
     evaluate(widths: Widths): Quality {
       let loss = 0;
       let correct = 0;

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { MatLM, matlmConfig } from '@matformer/core';
 import { EvaluationCache, type CachedEvaluator } from './evaluator';
-import { lmEvaluator, type SliceEvaluator } from './lm-evaluator';
+import { lmEvaluator, type DataEvaluator } from './lm-evaluator';
 
 /** A tiny 4-layer MatLM (granularities 8/16/32/64: 4^4 = 256 configs) on the cpu backend. */
 export async function tinyModel(nLayers = 4, seed = 1): Promise<MatLM> {
@@ -20,11 +20,11 @@ export function tokenStream(n = 1200, vocab = 32): Uint8Array {
   return out;
 }
 
-/** An in-memory cached evaluator over a small slice, with a counter of real evaluations. */
+/** An in-memory cached evaluator over a small range of held-out tokens, with a counter of real evaluations. */
 export async function countingEvaluator(
   model: MatLM,
   opts: { file?: string; start?: number; end?: number } = {},
-): Promise<{ evaluator: CachedEvaluator; raw: SliceEvaluator; calls: () => number }> {
+): Promise<{ evaluator: CachedEvaluator; raw: DataEvaluator; calls: () => number }> {
   const raw = lmEvaluator(model, tokenStream(), {
     seqLen: 16,
     windows: 6,
@@ -37,7 +37,7 @@ export async function countingEvaluator(
   const cache = await EvaluationCache.open(opts.file);
   const evaluator = cache.evaluator({
     modelId: 'tiny',
-    sliceId: raw.sliceId,
+    dataId: raw.dataId,
     config: model.config,
     evaluate: (w) => {
       n++;

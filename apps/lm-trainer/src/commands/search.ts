@@ -9,7 +9,7 @@ import {
   formatCount,
   frontFile,
   frontSvg,
-  lmEvaluator,
+  searchAndReportHalves,
   modelHash,
   parseBudget,
   readSliceFile,
@@ -19,7 +19,6 @@ import {
   strategyNames,
   uniformConfigs,
   writeSliceFile,
-  type CachedEvaluator,
   type Point,
   type SearchResult,
   type Slice,
@@ -77,7 +76,7 @@ export function registerSearch(program: Command): void {
     .option('--max-skips <n>', 'layers a config may skip (elastic depth)', int('--max-skips', 0), 0)
     .option(
       '--eval-windows <n>',
-      'held-out windows in each data slice (search and report)',
+      'held-out windows in each half of the held-out text (search and report)',
       int('--eval-windows'),
       16,
     )
@@ -97,29 +96,15 @@ export function registerSearch(program: Command): void {
       const cost = costModelFor(budget.kind, model);
 
       // Two disjoint halves of the held-out text: one to search on, one to report on.
-      const half = Math.floor(corpus.val.length / 2);
-      const slice = (start: number, end: number) =>
-        lmEvaluator(model, corpus.val, {
-          seqLen: dataSpec.seqLen,
-          windows: o.evalWindows,
-          batchSize: dataSpec.batchSize,
-          start,
-          end,
-          name: `${corpus.name}:val`,
-        });
-      const searchSlice = slice(0, half);
-      const reportSlice = slice(half, corpus.val.length);
       const cache = await EvaluationCache.open(join(o.run, searchFiles.cache));
-      const modelId = modelHash(model);
-      const evaluator = (s: typeof searchSlice): CachedEvaluator =>
-        cache.evaluator({
-          modelId,
-          sliceId: s.sliceId,
-          evaluate: s.evaluate,
-          config: model.config,
-        });
-      const onSearch = evaluator(searchSlice);
-      const onReport = evaluator(reportSlice);
+      const halves = searchAndReportHalves(model, corpus.val, cache, {
+        seqLen: dataSpec.seqLen,
+        windows: o.evalWindows,
+        batchSize: dataSpec.batchSize,
+        name: `${corpus.name}:val`,
+        modelId: modelHash(model),
+      });
+      const { search: onSearch, report: onReport } = halves;
 
       try {
         const common = { space, cost, budget, evaluator: onSearch };
@@ -148,8 +133,8 @@ export function registerSearch(program: Command): void {
         process.stdout.write(
           formatSummary(result, heuristic, heldOut, {
             seconds,
-            searchSlice: searchSlice.sliceId,
-            reportSlice: reportSlice.sliceId,
+            searchData: onSearch.dataId,
+            reportData: onReport.dataId,
           }),
         );
         await writeOutputs(o.run, result, heuristic, trained);
@@ -159,8 +144,7 @@ export function registerSearch(program: Command): void {
             `use it: lm-trainer generate --run ${o.run} --slices ${join(o.run, searchFiles.slicesCsv)} --slice "${best}"\n`,
         );
       } finally {
-        searchSlice.dispose();
-        reportSlice.dispose();
+        halves.dispose();
         model.dispose();
       }
     });
@@ -171,7 +155,7 @@ function formatSummary(
   result: SearchResult,
   heuristic: SearchResult,
   heldOut: Map<string, Point>,
-  info: { seconds: number; searchSlice: string; reportSlice: string },
+  info: { seconds: number; searchData: string; reportData: string },
 ): string {
   const limit =
     result.costKind === 'latency'
@@ -179,7 +163,7 @@ function formatSummary(
       : `${formatCount(result.limit)} ${result.costUnit}`;
   const header = [
     `${result.strategy} search under ${result.budget.text} (≤ ${limit}), seed ${result.seed}: ${result.evaluations} configs evaluated (${result.newEvaluations} run now, ${result.evaluations - result.newEvaluations} from the cache) in ${info.seconds.toFixed(1)} s`,
-    `searched on ${info.searchSlice}; held-out numbers on ${info.reportSlice}`,
+    `searched on ${info.searchData}; held-out numbers on ${info.reportData}`,
     '',
   ];
   const rows = [
@@ -251,12 +235,12 @@ async function writeOutputs(
     budget: result.limit,
     costKind: result.costKind,
     title: `Mix'n'Match under ${result.budget.text} (${result.strategy}, ${result.evaluations} configs)`,
-    yLabel: 'val loss on the search slice (nats)',
+    yLabel: 'val loss on the search half (nats)',
   });
   await writeFileAtomic(join(run, searchFiles.plot), svg);
 
   const b = result.budget.text;
-  // Every row's quality is on the search slice, so rows compare with each other and the plot.
+  // Every row's quality is on the search half, so rows compare with each other and the plot.
   const row = (name: string, p: Point): Slice =>
     sliceFromWidths(name, p.widths, {
       params: p.params,

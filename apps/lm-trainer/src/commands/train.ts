@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { MatLM, saveModel } from '@matformer/core';
 import {
   defaultTrainOptions,
@@ -7,7 +7,7 @@ import {
   Trainer,
   MOBY_DICK,
 } from '@matformer/train';
-import { float, granularitiesArg, int } from '../options';
+import { float, granularitiesArg, granularitiesPerStep, int } from '../options';
 import { printSamples, formatReport } from '../report';
 import { lockRun, startClean } from '../run-guard';
 import {
@@ -63,10 +63,14 @@ export function registerTrain(program: Command): void {
       defaultTrainOptions.gradClip,
     )
     .option(
-      '--granularities <all|k>',
-      'train all granularities per step (paper) or k sampled ones',
-      granularitiesArg,
-      'all',
+      '--granularities-per-step <all|k>',
+      'granularities trained per step: all (the paper) or k sampled ones (default: all)',
+      granularitiesArg('--granularities-per-step'),
+    )
+    .addOption(
+      new Option('--granularities <all|k>', 'deprecated alias of --granularities-per-step')
+        .argParser(granularitiesArg('--granularities'))
+        .hideHelp(),
     )
     .option(
       '--baseline <width>',
@@ -120,7 +124,7 @@ export function registerTrain(program: Command): void {
           warmupSteps: o.warmup,
           weightDecay: o.weightDecay,
           gradClip: o.gradClip,
-          granularitiesPerStep: o.granularities,
+          granularitiesPerStep: granularitiesPerStep(o),
           evalEvery: o.evalEvery,
           checkpointEvery: o.checkpointEvery,
           seed: o.seed,
