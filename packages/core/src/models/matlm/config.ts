@@ -11,7 +11,8 @@ export interface MatLMConfig extends TrunkConfig {
 }
 
 const lmPresets = {
-  // 10,944 params: fast enough for gradient checks and every unit test.
+  // 7,360 params (10,944 with the 256-byte vocabulary the CLIs use): fast enough for gradient
+  // checks and every unit test.
   tiny: { dModel: 16, nLayers: 2, nHeads: 2, dFF: 64, vocabSize: 32, maxSeqLen: 16 },
   // 3.26M params: the demo and default training model (byte-level, trains in minutes on 2 cores).
   small: { dModel: 256, nLayers: 4, nHeads: 4, dFF: 1024, vocabSize: 256, maxSeqLen: 128 },

@@ -1,0 +1,41 @@
+import * as tf from '@tensorflow/tfjs';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { loadModel } from '../../io/checkpoint';
+import { modelOf } from '../registry';
+import { testBackends, useBackend } from '../../test-backends';
+
+// Golden values written once by tools/golden/matlm-reference.mjs: an independent float64
+// implementation of the README's description of MatLM, reading the same checkpoint.
+const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
+const golden = JSON.parse(readFileSync(fixture('golden-tiny.json'), 'utf8')) as {
+  tokens: number[];
+  targets: number[];
+  cases: { widths: number[]; logits: number[][]; loss: number }[];
+};
+
+describe.each(testBackends)('MatLM against the reference implementation on %s', (backend) => {
+  it('a fixed checkpoint gives the reference logits and losses at full, uniform, mixed and skipped widths', async () => {
+    await useBackend(backend);
+    const model = modelOf(await loadModel(fixture('golden-tiny.safetensors')), 'matlm');
+    const T = golden.tokens.length;
+    const x = tf.tensor2d(golden.tokens, [1, T], 'int32');
+    const y = tf.tensor2d(golden.targets, [1, T], 'int32');
+    for (const c of golden.cases) {
+      const logits = model.forward(x, c.widths);
+      const got = (await logits.array())[0];
+      const worst = Math.max(
+        ...got.flatMap((row, t) => row.map((v, k) => Math.abs(v - c.logits[t][k]))),
+      );
+      expect(worst, `widths [${c.widths}]: largest logit difference`).toBeLessThan(2e-5);
+      const loss = model.loss(x, y, c.widths);
+      expect(Math.abs(loss.dataSync()[0] - c.loss), `widths [${c.widths}]: loss`).toBeLessThan(
+        1e-5,
+      );
+      tf.dispose([logits, loss]);
+    }
+    tf.dispose([x, y]);
+    model.dispose();
+  });
+});
