@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from 'commander';
+import { InvalidArgumentError, Option } from 'commander';
 
 // Number() reads "0x10" as 16, "" and " " as 0 and "1e3" as 1000: flags take plain decimals only.
 const DECIMAL_INT = /^\d+$/;
@@ -60,4 +60,19 @@ export function granularitiesPerStep(o: {
       'note: --granularities is deprecated (granularities are the nested widths); use --granularities-per-step\n',
     );
   return o.granularitiesPerStep ?? o.granularities ?? 'all';
+}
+
+/** `--engine` and `--device`: where training and evaluation run (shared by train, resume, eval). */
+export function engineOptions(): Option[] {
+  return [
+    new Option(
+      '--engine <name>',
+      'compute engine: ort (onnxruntime-node, ~10× faster on CPU), tfjs (the reference), auto = ort where installed',
+    )
+      .choices(['auto', 'ort', 'tfjs'])
+      .default('auto'),
+    new Option('--device <name>', 'onnxruntime execution provider (engine ort)')
+      .choices(['cpu', 'cuda'])
+      .default('cpu'),
+  ];
 }

@@ -1,6 +1,13 @@
 import type { Command } from 'commander';
-import { readRunConfig, evaluateTask, formatEvalTable, type Submodel } from '@matformer/train';
-import { widthsArg } from '../options';
+import {
+  evaluateOnOrt,
+  evaluateTask,
+  formatEvalTable,
+  readRunConfig,
+  resolveEngine,
+  type Submodel,
+} from '@matformer/train';
+import { engineOptions, widthsArg } from '../options';
 import {
   defaultRunDir,
   loadCorpus,
@@ -12,8 +19,9 @@ import {
 import { loadRunModel } from '../load-run';
 
 export function registerEval(program: Command): void {
-  program
-    .command('eval')
+  const cmd = program.command('eval');
+  engineOptions().forEach((opt) => cmd.addOption(opt));
+  cmd
     .description(
       "held-out loss and bits/byte of every granularity of a trained run, plus any Mix'n'Match widths",
     )
@@ -32,7 +40,10 @@ export function registerEval(program: Command): void {
         ...model.config.granularities,
         ...((o.widths as string[] | undefined) ?? []).map(widthsArg),
       ];
-      const rows = evaluateTask(task, submodels);
+      const rows =
+        (await resolveEngine(o.engine)) === 'ort'
+          ? await evaluateOnOrt(task, submodels, { device: o.device })
+          : evaluateTask(task, submodels);
       process.stdout.write(
         `${formatEvalTable({ rows })}\n\nunigram baseline: ${unigramBitsPerByte(corpus).toFixed(3)} bits/byte\n`,
       );

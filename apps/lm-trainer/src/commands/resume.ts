@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
-import { ProgressReporter, readRunConfig, Trainer } from '@matformer/train';
+import { ProgressReporter, readRunConfig, resolveEngine, Trainer } from '@matformer/train';
 import type { MatLM } from '@matformer/core';
-import { int } from '../options';
+import { engineOptions, int } from '../options';
 import {
   defaultRunDir,
   loadCorpus,
@@ -14,8 +14,9 @@ import { finishRun } from './train';
 import { lockRun } from '../run-guard';
 
 export function registerResume(program: Command): void {
-  program
-    .command('resume')
+  const cmd = program.command('resume');
+  engineOptions().forEach((opt) => cmd.addOption(opt));
+  cmd
     .description(
       'continue a run from its last checkpoint (same data order: the result equals an uninterrupted run)',
     )
@@ -31,7 +32,12 @@ export function registerResume(program: Command): void {
       const trainer = await Trainer.resume(
         o.run,
         (model) => makeTask(model as MatLM, corpus, dataSpec),
-        { reporter: new ProgressReporter(process.stderr, 25, false), steps: o.steps },
+        {
+          reporter: new ProgressReporter(process.stderr, 25, false),
+          steps: o.steps,
+          engine: await resolveEngine(o.engine),
+          device: o.device,
+        },
       );
       process.stderr.write(
         `resuming ${o.run} at step ${trainer.step} of ${trainer.options.steps}\n`,

@@ -6,8 +6,9 @@ import {
   runPath,
   Trainer,
   MOBY_DICK,
+  resolveEngine,
 } from '@matformer/train';
-import { float, granularitiesArg, granularitiesPerStep, int } from '../options';
+import { engineOptions, float, granularitiesArg, granularitiesPerStep, int } from '../options';
 import { printSamples, formatReport } from '../report';
 import { lockRun, startClean } from '../run-guard';
 import {
@@ -23,8 +24,9 @@ import {
 export const DEFAULT_PROMPT = 'Call me Ishmael. ';
 
 export function registerTrain(program: Command): void {
-  program
-    .command('train')
+  const cmd = program.command('train');
+  engineOptions().forEach((opt) => cmd.addOption(opt));
+  cmd
     .description(
       'train a MatLM jointly at every granularity (defaults: small preset on Moby Dick, a few minutes on 2 cores)',
     )
@@ -102,6 +104,7 @@ export function registerTrain(program: Command): void {
       lockRun(o.run, 'train');
       await startClean(o.run, Boolean(o.force));
       const backend = await setupBackend(o.backend);
+      const engine = await resolveEngine(o.engine);
       const config = modelConfig(o.preset, o.baseline);
       const spec: DataSpec = {
         source: o.data,
@@ -114,7 +117,7 @@ export function registerTrain(program: Command): void {
       const model = MatLM.create(config, o.seed);
       const task = makeTask(model, corpus, spec);
       process.stderr.write(
-        `training ${o.baseline ? `baseline (width ${o.baseline})` : 'MatLM'} "${o.preset}" (${model.storedParamCount.toLocaleString('en-US')} params, granularities ${config.granularities.join('/')}) on ${corpus.name}: ${corpus.train.length.toLocaleString('en-US')} training bytes, ${corpus.val.length.toLocaleString('en-US')} held out\n`,
+        `engine: ${engine}${engine === 'ort' ? ` (onnxruntime-node, ${o.device})` : ''}\ntraining ${o.baseline ? `baseline (width ${o.baseline})` : 'MatLM'} "${o.preset}" (${model.storedParamCount.toLocaleString('en-US')} params, granularities ${config.granularities.join('/')}) on ${corpus.name}: ${corpus.train.length.toLocaleString('en-US')} training bytes, ${corpus.val.length.toLocaleString('en-US')} held out\n`,
       );
       const trainer = new Trainer(
         task,
@@ -133,6 +136,8 @@ export function registerTrain(program: Command): void {
           runDir: o.run,
           reporter: new ProgressReporter(process.stderr, 25, false),
           meta: { backend, dataSpec: spec },
+          engine,
+          device: o.device,
         },
       );
       await finishRun(trainer, model, unigramBitsPerByte(corpus), o.run, o.sample);
@@ -149,6 +154,7 @@ export async function finishRun(
   sample: boolean,
 ): Promise<void> {
   const t0 = performance.now();
+  await trainer.prepare(); // an engine that cannot build the model fails here, before step 1
   const result = await trainer.run();
   await saveModel(runPath(runDir, 'model'), model);
   process.stdout.write(
@@ -156,5 +162,5 @@ export async function finishRun(
   );
   process.stdout.write(formatReport(result, unigramBits) + '\n');
   if (sample) await printSamples(model, DEFAULT_PROMPT);
-  trainer.dispose();
+  await trainer.dispose();
 }

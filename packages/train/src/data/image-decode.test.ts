@@ -14,6 +14,8 @@ describe('decodeImage maxPixels', () => {
     );
     const jpg = jpeg.encode({ width: 40, height: 30, data: Buffer.alloc(40 * 30 * 4, 90) }, 80);
     expect(decodeImage(jpg.data, 'b.jpg', 1200).height).toBe(30);
-    expect(() => decodeImage(jpg.data, 'b.jpg', 1199)).toThrow(/b\.jpg: unreadable JPEG \(maxResolutionInMP limit exceeded/);
+    expect(() => decodeImage(jpg.data, 'b.jpg', 1199)).toThrow(
+      /b\.jpg: unreadable JPEG \(maxResolutionInMP limit exceeded/,
+    );
   });
 });

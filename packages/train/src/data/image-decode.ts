@@ -27,7 +27,8 @@ export function decodeImage(bytes: Uint8Array, source = 'image', maxPixels = Inf
       if (bytes.length >= 24) {
         const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
         const [w, h] = [view.getUint32(16), view.getUint32(20)];
-        if (w * h > maxPixels) throw new Error(`${w}×${h} is over the limit of ${maxPixels} pixels`);
+        if (w * h > maxPixels)
+          throw new Error(`${w}×${h} is over the limit of ${maxPixels} pixels`);
       }
       const png = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
       return { width: png.width, height: png.height, rgba: new Uint8Array(png.data) };

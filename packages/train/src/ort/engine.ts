@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { weightSpecs, type ModelConfig, type Widths } from '@matformer/core';
+import { MatformerError, weightSpecs, type ModelConfig, type Widths } from '@matformer/core';
 import { createSession, loadOrt, type OrtOptions } from '@matformer/core/onnx';
 import type * as Ort from 'onnxruntime-node';
 import { availableParallelism } from 'node:os';
@@ -93,7 +93,7 @@ export class OrtGradientEngine {
       { config: this.config, submodels, inputShape: batch.x.shape, targets: batch.y.size },
       (probe, outputs) => probeShapes(probe, outputs, feeds, this.ortOptions),
     );
-    const session = await createSession(bytes, 'the training graph', this.ortOptions);
+    const session = await this.session(bytes, 'the training graph');
     const fetches: Record<string, Ort.Tensor> = {};
     for (const [name, t] of Object.entries(this.paramFeeds))
       fetches[io.grad(name)] = new this.ort.Tensor('float32', new Float32Array(t.size), t.dims);
@@ -101,6 +101,18 @@ export class OrtGradientEngine {
       fetches[io.loss(i)] = new this.ort.Tensor('float32', new Float32Array(1), []);
     });
     return { session, fetches };
+  }
+
+  /** An onnxruntime session; a CUDA provider that will not start gets an error that says so. */
+  private async session(bytes: Uint8Array, what: string): Promise<Ort.InferenceSession> {
+    try {
+      return await createSession(bytes, what, this.ortOptions);
+    } catch (e) {
+      if (this.ortOptions.executionProviders?.[0] !== 'cuda') throw e;
+      throw new MatformerError(
+        `device cuda: onnxruntime-node could not start its CUDA execution provider (${(e as Error).message}); install onnxruntime-node with its CUDA binaries (see its README: ONNXRUNTIME_NODE_INSTALL_CUDA) on a machine with CUDA 12, or use device cpu`,
+      );
+    }
   }
 
   private feeds(batch: XYBatch, lambdas?: number[]): Record<string, Ort.Tensor> {
@@ -149,11 +161,7 @@ export class OrtGradientEngine {
     const key = `${submodels.map((w) => w.join(',')).join('|')}${o.logits ? '+logits' : ''}`;
     let s = this.scorers.get(key);
     if (!s) {
-      s = createSession(
-        buildScoreGraph(this.config, submodels, o),
-        'the scoring graph',
-        this.ortOptions,
-      );
+      s = this.session(buildScoreGraph(this.config, submodels, o), 'the scoring graph');
       this.scorers.set(key, s);
     }
     const out = await (await s).run(this.feeds(batch));

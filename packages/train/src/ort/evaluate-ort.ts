@@ -1,5 +1,6 @@
 import {
   addBatch,
+  evaluateTask,
   evalRow,
   submodelSpec,
   type EvalRow,
@@ -7,7 +8,7 @@ import {
   type Submodel,
 } from '../evaluate';
 import type { Task } from '../task';
-import type { OrtGradientEngine } from './engine';
+import { OrtGradientEngine, type OrtEngineOptions } from './engine';
 import { correctTop1, type XYBatch } from './families';
 
 /**
@@ -39,4 +40,31 @@ export async function evaluateTaskOrt(
     });
   }
   return specs.map((s, i) => evalRow(task, s, totals[i]));
+}
+
+/**
+ * evaluateTask on onnxruntime for a model's current weights (an engine built for the call).
+ * Submodels that skip layers (width 0) are scored by tfjs: training graphs keep every layer.
+ */
+export async function evaluateOnOrt(
+  task: Task,
+  submodels: Submodel[],
+  opts: OrtEngineOptions = {},
+): Promise<EvalRow[]> {
+  const skips = submodels.map((s) => submodelSpec(task, s).widths.includes(0));
+  const engine = await OrtGradientEngine.create(task.model.config, task.model.params, opts);
+  try {
+    const fast = await evaluateTaskOrt(
+      engine,
+      task,
+      submodels.filter((_, i) => !skips[i]),
+    );
+    const slow = evaluateTask(
+      task,
+      submodels.filter((_, i) => skips[i]),
+    );
+    return skips.map((skip) => (skip ? slow : fast).shift()!);
+  } finally {
+    await engine.dispose();
+  }
 }
