@@ -35,7 +35,13 @@ describe('retrieval-demo CLI', () => {
       const since = '2024-01-01T00:00:00.000Z';
       await writeFile(
         join(dir, '.lock'),
-        JSON.stringify({ pid: other.pid, host: hostname(), owner: 'retrieval-demo', since, token: 't' }),
+        JSON.stringify({
+          pid: other.pid,
+          host: hostname(),
+          owner: 'retrieval-demo',
+          since,
+          token: 't',
+        }),
       );
       const r = await demo('--run-dir', dir, '--preset', 'tiny');
       expect(r.code).toBe(1);

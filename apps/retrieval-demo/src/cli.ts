@@ -7,6 +7,7 @@ import {
   type ViTPresetName,
 } from '@matformer/core';
 import { encoderForBudget } from '@matformer/retrieval';
+import type { EngineChoice, OrtDevice } from '@matformer/train';
 import { int, positive } from './args';
 import { imageAt } from './data';
 import {
@@ -45,8 +46,9 @@ interface CommonFlags {
   ef?: number;
   queries?: number;
   database?: number;
+  engine: EngineChoice;
+  device: OrtDevice;
 }
-
 
 /** Options shared by the table and the web page: where the model lives, how it trains, the index. */
 function common(cmd: Command): Command {
@@ -90,6 +92,19 @@ function common(cmd: Command): Command {
         'wasm',
         'cpu',
       ]),
+    )
+    .addOption(
+      new Option(
+        '--engine <name>',
+        'training engine: ort (onnxruntime-node), tfjs, or auto = ort where installed',
+      )
+        .choices(['auto', 'ort', 'tfjs'])
+        .default('auto'),
+    )
+    .addOption(
+      new Option('--device <name>', 'onnxruntime execution provider (engine ort)')
+        .choices(['cpu', 'cuda'])
+        .default('cpu'),
     )
     .option('-k, --k <n>', 'neighbours per query', int('-k'), 10)
     .option('--m <n>', 'hnswlib M (graph degree)', int('--m'))
@@ -136,6 +151,8 @@ function pipelineOptions(f: CommonFlags, log: (s: string) => void): PipelineOpti
     retrain: f.retrain,
     databaseLimit: f.database,
     queryLimit: f.queries,
+    engine: f.engine,
+    device: f.device,
     k: f.k,
     hnsw: Object.fromEntries(
       Object.entries({ M: f.m, efConstruction: f.efConstruction, ef: f.ef }).filter(

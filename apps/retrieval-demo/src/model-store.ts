@@ -6,6 +6,8 @@ import {
   loadOrTrain as loadOrTrainRun,
   ProgressReporter,
   runFiles,
+  type OrtDevice,
+  type TrainEngine,
   type TrainOptions,
   type TrainReporter,
 } from '@matformer/train';
@@ -46,7 +48,13 @@ export async function loadOrTrain(
   runDir: string,
   data: DigitSplits,
   settings: TrainSettings,
-  opts: { retrain?: boolean; reporter?: TrainReporter | null; log?: (s: string) => void } = {},
+  opts: {
+    retrain?: boolean;
+    reporter?: TrainReporter | null;
+    log?: (s: string) => void;
+    engine?: TrainEngine;
+    device?: OrtDevice;
+  } = {},
 ): Promise<StoredModel> {
   const log = opts.log ?? (() => undefined);
   const run = await loadOrTrainRun({
@@ -70,6 +78,8 @@ export async function loadOrTrain(
     init: {
       reporter: opts.reporter === null ? undefined : (opts.reporter ?? new ProgressReporter()),
       meta: { app: 'retrieval-demo' },
+      engine: opts.engine,
+      device: opts.device,
     },
     metadata: { app: 'retrieval-demo' },
     log,

@@ -9,7 +9,14 @@ import {
   type ViTPresetName,
 } from '@matformer/core';
 import { queryEncoders, type HnswParams } from '@matformer/retrieval';
-import { datasetSize, type TrainOptions, type TrainReporter } from '@matformer/train';
+import {
+  datasetSize,
+  resolveEngine,
+  type EngineChoice,
+  type OrtDevice,
+  type TrainOptions,
+  type TrainReporter,
+} from '@matformer/train';
 import { loadDigits, type DigitSplits } from './data';
 import {
   databaseIndex,
@@ -66,6 +73,10 @@ export interface PipelineOptions {
   hnsw: Partial<HnswParams>;
   reporter?: TrainReporter | null;
   log?: (s: string) => void;
+  /** Training engine: 'auto' (default: onnxruntime where installed), 'ort' or 'tfjs'. */
+  engine?: EngineChoice;
+  /** onnxruntime execution provider for engine 'ort'. */
+  device?: OrtDevice;
 }
 
 export interface Prepared {
@@ -95,6 +106,8 @@ export async function prepare(o: PipelineOptions): Promise<Prepared> {
     retrain: o.retrain,
     reporter: o.reporter,
     log: o.log,
+    engine: await resolveEngine(o.engine),
+    device: o.device,
   });
   const db = await databaseIndex(stored.model, data, runDir, stored.fingerprint, o.hnsw, o.log);
   return { data, stored, db };

@@ -182,15 +182,11 @@ describe('retrieval-demo server', () => {
   it('refuses requests whose Host is not the bound address (DNS rebinding)', async () => {
     const withHost = (host: string) =>
       new Promise<{ status: number; body: string }>((resolve, reject) => {
-        const req = request(
-          new URL('/api/info', server.url),
-          { headers: { host } },
-          (res) => {
-            let body = '';
-            res.on('data', (c: Buffer) => (body += c));
-            res.on('end', () => resolve({ status: res.statusCode!, body }));
-          },
-        );
+        const req = request(new URL('/api/info', server.url), { headers: { host } }, (res) => {
+          let body = '';
+          res.on('data', (c: Buffer) => (body += c));
+          res.on('end', () => resolve({ status: res.statusCode!, body }));
+        });
         req.on('error', reject);
         req.end();
       });

@@ -57,7 +57,10 @@ export function checkUpload(
     );
   }
   if (h.width < 1 || h.height < 1)
-    throw new UploadError(400, `the uploaded ${h.format} claims an empty ${h.width}×${h.height} canvas`);
+    throw new UploadError(
+      400,
+      `the uploaded ${h.format} claims an empty ${h.width}×${h.height} canvas`,
+    );
   if (h.width > MAX_SIDE || h.height > MAX_SIDE)
     throw new UploadError(
       413,
