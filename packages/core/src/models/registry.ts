@@ -19,8 +19,7 @@ export type Arch = keyof typeof families;
 export const archNames = Object.keys(families) as Arch[];
 
 /** The model class of a family, by arch. */
-export type ModelOf<A extends Arch> =
-  (typeof families)[A] extends ModelFamily<never, infer M> ? M : never;
+export type ModelOf<A extends Arch> = ReturnType<(typeof families)[A]['create']>;
 
 /** A model of any registered family: the shared NestedModel interface over a ModelConfig. */
 export type AnyModel = NestedModel<ModelConfig>;
