@@ -55,6 +55,39 @@ export function paperGranularities(dFF: number): number[] {
   return [dFF / 8, dFF / 4, dFF / 2, dFF];
 }
 
+/**
+ * A family's config from one of its named presets: the preset's sizes, the paper's
+ * granularities for its dFF, the family's `defaults`, then `overrides`; checked by
+ * `validateTrunk` and the family's `validate`. An unknown preset names the allowed ones.
+ */
+export function presetConfig<C extends TrunkConfig & { arch: string }>(
+  familyName: string,
+  presets: Record<string, Partial<C> & { dFF: number }>,
+  preset: string,
+  defaults: Partial<C> & { arch: C['arch'] },
+  overrides: Partial<C>,
+  validate: (config: C) => void,
+): C {
+  const base = Object.hasOwn(presets, preset) ? presets[preset] : undefined;
+  if (!base)
+    throw new ConfigError(
+      `unknown ${familyName} preset "${preset}"; allowed: ${Object.keys(presets).join(', ')}`,
+    );
+  const dFF = overrides.dFF ?? base.dFF;
+  // Key order as written by earlier versions (arch first): a config's JSON names its model.
+  const { arch, ...familyDefaults } = defaults;
+  const config = {
+    arch,
+    ...base,
+    granularities: paperGranularities(dFF),
+    ...familyDefaults,
+    ...overrides,
+  } as C;
+  validateTrunk(config);
+  validate(config);
+  return config;
+}
+
 /** Throws a ConfigError naming `field` unless it is a positive integer. */
 export function positiveInt(config: object, field: string): void {
   const v = (config as Record<string, unknown>)[field];

@@ -1,5 +1,4 @@
-import { paperGranularities, positiveInt, validateTrunk, type TrunkConfig } from '../../config';
-import { ConfigError } from '../../errors';
+import { positiveInt, presetConfig, type TrunkConfig } from '../../config';
 
 /** A decoder-only language model with tied input/output embeddings. */
 export interface MatLMConfig extends TrunkConfig {
@@ -34,18 +33,6 @@ export function matlmConfig(
   preset: LMPresetName = 'small',
   overrides: Partial<Omit<MatLMConfig, 'arch'>> = {},
 ): MatLMConfig {
-  const base = lmPresets[preset];
-  if (!base)
-    throw new ConfigError(`unknown MatLM preset "${preset}"; allowed: ${lmPresetNames.join(', ')}`);
-  const dFF = overrides.dFF ?? base.dFF;
-  const config: MatLMConfig = {
-    arch: 'matlm',
-    ...base,
-    granularities: paperGranularities(dFF),
-    normEps: 1e-5,
-    ...overrides,
-  };
-  validateTrunk(config);
-  validateMatLM(config);
-  return config;
+  const defaults = { arch: 'matlm', normEps: 1e-5 } as const;
+  return presetConfig('MatLM', lmPresets, preset, defaults, overrides, validateMatLM);
 }

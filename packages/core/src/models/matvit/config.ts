@@ -1,4 +1,4 @@
-import { paperGranularities, positiveInt, validateTrunk, type TrunkConfig } from '../../config';
+import { positiveInt, presetConfig, type TrunkConfig } from '../../config';
 import { ConfigError } from '../../errors';
 
 /** A ViT encoder: square images cut into square patches, a class token, a linear head. */
@@ -66,21 +66,6 @@ export function matvitConfig(
   preset: ViTPresetName = 'small',
   overrides: Partial<Omit<MatViTConfig, 'arch'>> = {},
 ): MatViTConfig {
-  const base = vitPresets[preset];
-  if (!base)
-    throw new ConfigError(
-      `unknown MatViT preset "${preset}"; allowed: ${vitPresetNames.join(', ')}`,
-    );
-  const dFF = overrides.dFF ?? base.dFF;
-  const config: MatViTConfig = {
-    arch: 'matvit',
-    ...base,
-    granularities: paperGranularities(dFF),
-    normEps: 1e-6,
-    pool: 'cls',
-    ...overrides,
-  };
-  validateTrunk(config);
-  validateMatViT(config);
-  return config;
+  const defaults = { arch: 'matvit', normEps: 1e-6, pool: 'cls' } as const;
+  return presetConfig('MatViT', vitPresets, preset, defaults, overrides, validateMatViT);
 }
