@@ -113,13 +113,55 @@ describe('lm-trainer CLI', () => {
       '0',
     ];
     const [viaTfjs, viaOrt] = await Promise.all([
-      lmTrainer(...args),
+      lmTrainer(...args, '--engine', 'tfjs'),
       lmTrainer(...args, '--onnx', onnx),
     ]);
     expect(viaOrt.code, viaOrt.stderr).toBe(0);
     const text = (out: string) => out.split('\n\n[')[0];
     expect(text(viaOrt.stdout)).toBe(text(viaTfjs.stdout));
     expect(viaOrt.stdout).toMatch(/\[onnxruntime/);
+  });
+
+  it('generates past the context window, plainly and speculatively, the same on both engines', async () => {
+    const runDir = join(dir, 'run'); // the tiny preset: a context of 16 bytes
+    const args = ['generate', '--run', runDir, '--prompt', 'the ', '--max-tokens', '40'];
+    const greedy = [...args, '--temperature', '0'];
+    const outs = await Promise.all([
+      lmTrainer(...greedy, '--engine', 'tfjs'),
+      lmTrainer(...greedy, '--engine', 'ort'),
+      lmTrainer(...greedy, '--engine', 'ort', '--speculative', '--k', '3'),
+      lmTrainer(...greedy, '--engine', 'tfjs', '--speculative'),
+    ]);
+    const text = (out: string) => out.split('\n\n[')[0];
+    for (const o of outs) {
+      expect(o.code, o.stderr).toBe(0);
+      expect(o.stdout).toMatch(/\] 40 tokens in \d+ ms/);
+      expect(text(o.stdout)).toBe(text(outs[0].stdout));
+    }
+  });
+
+  it('trains on either engine, and names a bad one', async () => {
+    for (const engine of ['ort', 'tfjs']) {
+      const r = await lmTrainer(
+        'train',
+        '--preset',
+        'tiny',
+        '--steps',
+        '3',
+        '--engine',
+        engine,
+        '--no-sample',
+        '--run',
+        join(dir, `engine-${engine}`),
+      );
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toMatch(new RegExp(`^engine: ${engine}`, 'm'));
+    }
+    const bad = await lmTrainer('train', '--engine', 'gpu', '--run', join(dir, 'engine-bad'));
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(
+      /--engine <name>' argument 'gpu' is invalid. Allowed choices are auto, ort, tfjs/,
+    );
   });
 
   it('names the bad flag and the allowed values', async () => {

@@ -5,12 +5,14 @@ export type StopReason = 'maxNewTokens' | 'stopToken' | 'maxSeqLen';
 
 /**
  * Checks a prompt against an engine and returns how many new tokens fit: the whole sequence
- * (prompt + new) stays within maxSeqLen, the context the model's position table covers.
+ * (prompt + new) stays within maxSeqLen, the context the model's position table covers —
+ * unless the context window slides, when any number fits.
  */
 export function checkPrompt(
   engine: Pick<LMEngine, 'vocabSize' | 'maxSeqLen' | 'name'>,
   prompt: readonly number[],
   maxNewTokens: number,
+  slide = false,
 ): { budget: number; clampedBy?: 'maxSeqLen' } {
   if (!Array.isArray(prompt) || prompt.length === 0)
     throw new ConfigError('prompt must hold at least one token (there is no implicit start token)');
@@ -22,6 +24,7 @@ export function checkPrompt(
   });
   if (!(Number.isInteger(maxNewTokens) && maxNewTokens >= 0))
     throw new ConfigError(`maxNewTokens must be a non-negative integer, got ${maxNewTokens}`);
+  if (slide) return { budget: maxNewTokens }; // the context window moves instead (context-window.ts)
   if (prompt.length > engine.maxSeqLen)
     throw new ConfigError(
       `prompt of ${prompt.length} tokens exceeds maxSeqLen ${engine.maxSeqLen} of ${engine.name}; shorten it to at most ${engine.maxSeqLen} tokens`,

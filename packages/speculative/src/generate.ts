@@ -1,8 +1,9 @@
 import type { LMEngine } from '@matformer/core';
 import { checkPrompt, checkStopTokens, type StopReason } from './checks';
+import { ContextWindow, type WindowOptions } from './context-window';
 import { createRng, logitsRow, pickToken, resolveSampling, type SamplingOptions } from './sampling';
 
-export interface GenerateOptions extends SamplingOptions {
+export interface GenerateOptions extends SamplingOptions, WindowOptions {
   /** New tokens to produce at most (fewer if a stop token comes or the context fills up). */
   maxNewTokens: number;
   /** Seed of the sampler's PRNG (ignored when greedy). Default 0. */
@@ -21,6 +22,10 @@ export interface GenerateStats {
   /** newTokens / seconds. */
   tokensPerSecond: number;
   stopReason: StopReason;
+  /** Prompt tokens left out of the context (a prompt longer than maxSeqLen, window 'slide'). */
+  promptCropped: number;
+  /** Times the context window moved (window 'slide'; each one re-prefills the kept tokens). */
+  windowMoves: number;
 }
 
 export interface GenerateResult {
@@ -41,7 +46,14 @@ export async function generate<S>(
   options: GenerateOptions,
 ): Promise<GenerateResult> {
   const sampling = resolveSampling(options);
-  const { budget, clampedBy } = checkPrompt(engine, prompt, options.maxNewTokens);
+  const { budget, clampedBy } = checkPrompt(
+    engine,
+    prompt,
+    options.maxNewTokens,
+    options.window === 'slide',
+  );
+  const win = ContextWindow.forPrompt(engine.maxSeqLen, prompt.length, options);
+  const promptCropped = win.start;
   const stops = checkStopTokens(options.stopTokens, engine.vocabSize);
   const random = createRng(options.seed ?? 0);
   const V = engine.vocabSize;
@@ -50,15 +62,23 @@ export async function generate<S>(
   let forwardCalls = 0;
   let stopReason: StopReason = clampedBy ?? 'maxNewTokens';
   let state: S | undefined;
+  const seq = [...prompt];
   try {
-    let input = prompt;
+    let input = seq.slice(win.start);
     while (tokens.length < budget) {
+      if (win.advance(seq.length)) {
+        // The positions moved: the cache is void; prefill the kept tokens afresh.
+        if (state !== undefined) engine.release(state);
+        state = undefined;
+        input = seq.slice(win.start);
+      }
       const out = await engine.forward(input, state);
       forwardCalls++;
       if (state !== undefined) engine.release(state);
       state = out.state;
       const next = pickToken(logitsRow(out.logits, input.length - 1, V), sampling, random);
       tokens.push(next);
+      seq.push(next);
       if (stops.has(next)) {
         stopReason = 'stopToken';
         break;
@@ -78,6 +98,8 @@ export async function generate<S>(
       ms,
       tokensPerSecond: ms > 0 ? (tokens.length / ms) * 1000 : 0,
       stopReason,
+      promptCropped,
+      windowMoves: win.moves,
     },
   };
 }

@@ -1,5 +1,6 @@
 import { ConfigError, type LMEngine } from '@matformer/core';
 import { checkPrompt, checkStopTokens, type StopReason } from './checks';
+import { ContextWindow, type WindowOptions } from './context-window';
 import {
   argmax,
   createRng,
@@ -11,7 +12,7 @@ import {
 } from './sampling';
 import { verifyGreedy, verifySampled } from './verify';
 
-export interface SpeculativeOptions extends SamplingOptions {
+export interface SpeculativeOptions extends SamplingOptions, WindowOptions {
   /** New tokens to produce at most. */
   maxNewTokens: number;
   /** Draft length of the first round (with `adaptive`, the schedule's start). Default 4. */
@@ -46,7 +47,7 @@ export interface RoundInfo {
   emitted: number[];
   /** Prompt + generated tokens so far. */
   sequenceLength: number;
-  /** Positions in the verifier's cache after rollback: always sequenceLength − 1. */
+  /** Positions in the verifier's cache after rollback: sequenceLength − 1 − the window start (0 unless the window slid). */
   verifierCacheLength: number;
   /** Positions in the draft's own cache after rollback (absent when it shares the verifier's). */
   draftCacheLength?: number;
@@ -82,6 +83,10 @@ export interface SpeculativeStats {
   stopReason: StopReason;
   /** Whether the draft ran on top of the verifier's KV cache (`speculativeGenerateSharedCache`). */
   sharedCache: boolean;
+  /** Prompt tokens left out of the context (a prompt longer than maxSeqLen, window 'slide'). */
+  promptCropped: number;
+  /** Times the context window moved (window 'slide'). */
+  windowMoves: number;
 }
 
 export interface SpeculativeResult {
@@ -157,7 +162,15 @@ export async function runSpeculative<D, V>(
     maxSeqLen: Math.min(draft.maxSeqLen, verifier.maxSeqLen),
     name: `${draft.name} / ${verifier.name}`,
   };
-  const { budget, clampedBy } = checkPrompt(limits, prompt, options.maxNewTokens);
+  const { budget, clampedBy } = checkPrompt(
+    limits,
+    prompt,
+    options.maxNewTokens,
+    options.window === 'slide',
+  );
+  // Both caches hold positions of seq[win.start, …): a window move voids them.
+  const win = ContextWindow.forPrompt(limits.maxSeqLen, prompt.length, options);
+  const promptCropped = win.start;
   const stops = checkStopTokens(options.stopTokens, Vsz);
   const random = createRng(options.seed ?? 0);
   const greedy = o.mode === 'greedy';
@@ -192,7 +205,7 @@ export async function runSpeculative<D, V>(
     if (!shareCache) [dState, dLen] = [undefined, 0]; // ownership moves here until drafting ends
     try {
       for (let i = 0; i < kEff; i++) {
-        const input = i === 0 ? seq.slice(len) : [drafted[i - 1]];
+        const input = i === 0 ? seq.slice(win.start + len) : [drafted[i - 1]];
         const out = await draft.forward(input, state);
         s.draftCalls++;
         if (owned && state !== undefined) draft.release(state);
@@ -215,17 +228,24 @@ export async function runSpeculative<D, V>(
   };
 
   try {
-    if (shareCache && seq.length > 1) {
-      // Prefill the verifier up to the last prompt token, so the draft never computes the prefix itself.
-      const out = await verifier.forward(seq.slice(0, -1));
-      s.verifierCalls++;
-      vState = out.state;
-      vLen = seq.length - 1;
-    }
     while (seq.length - prompt.length < budget) {
       const n = seq.length;
+      if (win.advance(n)) {
+        // The positions moved: both caches are void; each side prefills the kept tokens afresh.
+        if (vState !== undefined) verifier.release(vState);
+        if (dState !== undefined) draft.release(dState);
+        [vState, vLen, dState, dLen] = [undefined, 0, undefined, 0];
+      }
+      if (shareCache && vState === undefined && n - win.start > 1) {
+        // Prefill the verifier up to the last context token, so the draft never computes the prefix itself.
+        const out = await verifier.forward(seq.slice(win.start, -1));
+        s.verifierCalls++;
+        vState = out.state;
+        vLen = n - 1 - win.start;
+      }
       // Leave room for the verifier's own token, so a round never overruns the budget.
-      const kEff = Math.min(k, budget - (n - prompt.length) - 1);
+      // And within the context window: every position this round predicts must fit in it.
+      const kEff = Math.min(k, budget - (n - prompt.length) - 1, win.room(n));
       let d: Awaited<ReturnType<typeof runDraft>> = {
         drafted: [],
         q: [],
@@ -240,7 +260,7 @@ export async function runSpeculative<D, V>(
       }
 
       // Verify: the unseen committed tokens (≥ 1: the last one) then all drafts, in ONE forward.
-      const fed = seq.slice(vLen);
+      const fed = seq.slice(win.start + vLen);
       const out = await verifier.forward([...fed, ...d.drafted], vState);
       s.verifierCalls++;
       if (vState !== undefined) verifier.release(vState);
@@ -264,19 +284,20 @@ export async function runSpeculative<D, V>(
       // Roll back: keep the positions of seq that are valid in each cache. The verifier saw
       // seq[..n) + every draft; drafts past the accepted ones are wrong, and it never saw the
       // correction/bonus token, which it will be fed first next round.
-      const vKeep = n + verdict.accepted;
-      if (vKeep < n + kEff) {
+      const seen = n - win.start; // context positions before this round's drafts
+      const vKeep = seen + verdict.accepted;
+      if (vKeep < seen + kEff) {
         const cut = verifier.truncate(vState, vKeep);
         verifier.release(vState);
         vState = cut;
       }
       vLen = vKeep;
       // The draft saw seq[..n) + drafted[0..kEff−2]: keep at most the accepted ones.
-      if (!shareCache && dState !== undefined && dLen > n + verdict.accepted) {
-        const cut = draft.truncate(dState, n + verdict.accepted);
+      if (!shareCache && dState !== undefined && dLen > seen + verdict.accepted) {
+        const cut = draft.truncate(dState, seen + verdict.accepted);
         draft.release(dState);
         dState = cut;
-        dLen = n + verdict.accepted;
+        dLen = seen + verdict.accepted;
       }
 
       s.rounds++;
@@ -328,6 +349,8 @@ export async function runSpeculative<D, V>(
       tokensPerSecond: ms > 0 ? (newTokens / ms) * 1000 : 0,
       stopReason,
       sharedCache: shareCache,
+      promptCropped,
+      windowMoves: win.moves,
     },
   };
 }

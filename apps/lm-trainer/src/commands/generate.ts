@@ -1,16 +1,17 @@
 import type { Command } from 'commander';
-import { ConfigError, TfjsLMEngine, type LMEngine } from '@matformer/core';
+import { ConfigError, TfjsLMEngine, type LMEngine, type MatLM, type Widths } from '@matformer/core';
 import { checkPrompt, generate, speculativeGenerate } from '@matformer/speculative';
 import { widthsFromSliceArgs } from '@matformer/mixnmatch';
-import { decodeBytes, encodeBytes } from '@matformer/train';
-import { float, int, widthsArg, widthsArgFor } from '../options';
+import { decodeBytes, encodeBytes, resolveEngine } from '@matformer/train';
+import { engineOptions, float, int, widthsArg, widthsArgFor } from '../options';
 import { defaultRunDir, setupBackend } from '../run-setup';
 import { loadRunModel } from '../load-run';
 import { DEFAULT_PROMPT } from './train';
 
 export function registerGenerate(program: Command): void {
-  program
-    .command('generate')
+  const cmd = program.command('generate');
+  engineOptions().forEach((opt) => cmd.addOption(opt));
+  cmd
     .description(
       'continue a prompt with a trained model at any widths, plainly or with speculative decoding (a smaller submodel drafts)',
     )
@@ -27,7 +28,12 @@ export function registerGenerate(program: Command): void {
     )
     .option('--slice <name>', 'the named slice of --slices whose widths the model runs at')
     .option('--prompt <text>', 'text to continue', DEFAULT_PROMPT)
-    .option('--max-tokens <n>', 'new tokens (bytes) at most', int('--max-tokens'), 200)
+    .option(
+      '--max-tokens <n>',
+      "new tokens (bytes); past the model's context the window slides (the last half is kept)",
+      int('--max-tokens'),
+      200,
+    )
     .option('--temperature <t>', '0 = greedy', float('--temperature', 0, 10), 0.8)
     .option('--top-k <k>', 'sample among the k most likely tokens', int('--top-k'))
     .option('--top-p <p>', 'nucleus sampling mass', float('--top-p', 0, 1))
@@ -51,27 +57,36 @@ export function registerGenerate(program: Command): void {
       const model = await loadRunModel(o);
       o.widths = (await widthsFromSliceArgs(o, model.config)) ?? o.widths;
       const prompt = Array.from(encodeBytes(o.prompt));
-      const verifier = o.onnx ? await onnxEngine(o.onnx) : new TfjsLMEngine(model, o.widths);
+      const engine = await resolveEngine(o.engine);
+      const run = (widths?: number | Widths) =>
+        engine === 'ort' ? inMemoryOnnx(model, widths, o.device) : new TfjsLMEngine(model, widths);
+      const verifier = o.onnx ? await onnxEngine(o.onnx) : await run(o.widths);
       const sampling = {
         maxNewTokens: o.maxTokens,
         temperature: o.temperature,
         topK: o.topK,
         topP: o.topP,
         seed: o.seed,
+        window: 'slide' as const, // go on past the context with the most recent tokens, as nanoGPT does
       };
       const draft = !o.speculative
         ? undefined
         : o.draftOnnx
           ? await onnxEngine(o.draftOnnx)
-          : new TfjsLMEngine(model, o.draftWidths ?? model.config.granularities[0]);
+          : await run(o.draftWidths ?? model.config.granularities[0]);
       // A bad prompt fails before anything reaches stdout (a pipe must not get half an answer).
       for (const engine of [verifier, ...(draft ? [draft] : [])]) {
         try {
-          checkPrompt(engine, prompt, o.maxTokens);
+          checkPrompt(engine, prompt, o.maxTokens, true);
         } catch (e) {
           throw new ConfigError(`--prompt: ${(e as Error).message}`);
         }
       }
+      const context = Math.min(verifier.maxSeqLen, draft?.maxSeqLen ?? Infinity);
+      if (prompt.length > context)
+        process.stderr.write(
+          `note: the prompt is ${prompt.length} bytes, longer than the model's context of ${context}: it sees only the last ${context}\n`,
+        );
       process.stdout.write(o.prompt);
       if (!o.speculative) {
         const { tokens, stats } = await generate(verifier, prompt, sampling);
@@ -86,14 +101,29 @@ export function registerGenerate(program: Command): void {
         });
         process.stdout.write(`${decodeBytes(tokens)}\n\n`);
         process.stdout.write(
-          `[draft ${draft.name} → verifier ${verifier.name}] ${tokens.length} tokens in ${stats.ms.toFixed(0)} ms (${stats.tokensPerSecond.toFixed(1)} tokens/s)\n`,
+          `[draft ${draft!.name} → verifier ${verifier.name}] ${tokens.length} tokens in ${stats.ms.toFixed(0)} ms (${stats.tokensPerSecond.toFixed(1)} tokens/s)\n`,
         );
         process.stdout.write(
           `acceptance ${(100 * stats.acceptanceRate).toFixed(1)}%, ${stats.tokensPerVerifierCall.toFixed(2)} tokens per verifier call, ${stats.verifierCalls} verifier calls, ${stats.draftCalls} draft calls\n`,
         );
       }
+      verifier.dispose();
+      draft?.dispose();
       model.dispose();
     });
+}
+
+/** The model (at `widths`) exported in memory and served by onnxruntime-node. */
+async function inMemoryOnnx(
+  model: MatLM,
+  widths: number | Widths | undefined,
+  device: 'cpu' | 'cuda',
+): Promise<LMEngine> {
+  const { OnnxLMEngine, toOnnx } = await import('@matformer/core/onnx');
+  const bytes = toOnnx(model, widths === undefined ? {} : { widths }).bytes;
+  return OnnxLMEngine.fromBytes(bytes, {
+    executionProviders: device === 'cuda' ? ['cuda', 'cpu'] : ['cpu'],
+  });
 }
 
 /** onnxruntime is optional: loaded only when asked for. */
