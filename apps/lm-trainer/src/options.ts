@@ -76,3 +76,16 @@ export function engineOptions(): Option[] {
       .default('cpu'),
   ];
 }
+
+/** "128,256,512" → [128, 256, 512]: positive decimal integers; the flag named on bad input. */
+export function intList(flag: string) {
+  return (v: string): number[] => {
+    const items = v.split(',').map((s) => s.trim());
+    const bad = items.findIndex((s) => !DECIMAL_INT.test(s) || Number(s) < 1);
+    if (bad >= 0)
+      throw new InvalidArgumentError(
+        `${flag} must be a comma list of positive integers, got "${v}" (item ${bad + 1} is ${items[bad] ? `"${items[bad]}"` : 'empty'})`,
+      );
+    return items.map(Number);
+  };
+}

@@ -35,19 +35,6 @@ export async function setupBackend(prefer?: string, quiet = false): Promise<stri
   return choice.name;
 }
 
-export function modelConfig(preset: string, baselineWidth?: number): MatLMConfig {
-  if (!lmPresetNames.includes(preset as LMPresetName))
-    throw new ConfigError(`unknown preset "${preset}"; allowed: ${lmPresetNames.join(', ')}`);
-  const config = matlmConfig(preset as LMPresetName, { vocabSize: BYTE_VOCAB_SIZE });
-  if (baselineWidth === undefined) return config;
-  if (!config.granularities.includes(baselineWidth)) {
-    throw new ConfigError(
-      `--baseline width ${baselineWidth} is not a granularity of preset ${preset}; allowed: ${config.granularities.join(', ')}`,
-    );
-  }
-  return baselineConfig(config, baselineWidth);
-}
-
 export async function loadCorpus(spec: DataSpec): Promise<TextCorpus> {
   return loadTextCorpus(spec.source ?? MOBY_DICK, { valFraction: spec.valFraction });
 }

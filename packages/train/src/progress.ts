@@ -4,8 +4,8 @@ import type { EvalResult, StepMetrics, Trainer, TrainReporter } from './trainer'
 
 const fmt = (x: number, d = 3) => (Number.isFinite(x) ? x.toFixed(d) : String(x));
 
-/** The held-out table: one row per granularity. */
-export function formatEvalTable(e: { rows: EvalRow[] }): string {
+/** The held-out table: one row per granularity; losses to `digits` decimals (default 3). */
+export function formatEvalTable(e: { rows: EvalRow[] }, digits = 3): string {
   const hasBits = e.rows.some((r) => r.bitsPerToken !== undefined);
   const hasAcc = e.rows.some((r) => r.accuracy !== undefined);
   const head = [
@@ -18,8 +18,8 @@ export function formatEvalTable(e: { rows: EvalRow[] }): string {
   const rows = e.rows.map((r) => [
     r.name,
     r.params.toLocaleString('en-US'),
-    fmt(r.loss),
-    ...(hasBits ? [fmt(r.bitsPerToken!)] : []),
+    fmt(r.loss, digits),
+    ...(hasBits ? [fmt(r.bitsPerToken!, digits)] : []),
     ...(hasAcc ? [`${(100 * r.accuracy!).toFixed(2)}%`] : []),
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));

@@ -302,7 +302,7 @@ export class Trainer {
     return last ?? this.evaluate();
   }
 
-  /** Writes the resumable checkpoint (and the weights-only model file) into the run directory. */
+  /** Writes the resumable checkpoint (weights, optimizer moments, step, RNG) into the run directory. */
   async save(): Promise<string> {
     const dir = this.init.runDir;
     if (!dir) throw new Error('Trainer.save needs a runDir');

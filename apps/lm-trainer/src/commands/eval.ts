@@ -3,11 +3,12 @@ import {
   evaluateOnOrt,
   evaluateTask,
   formatEvalTable,
+  loadTextBytes,
   readRunConfig,
   resolveEngine,
   type Submodel,
 } from '@matformer/train';
-import { engineOptions, widthsArg } from '../options';
+import { engineOptions, int, widthsArg } from '../options';
 import {
   defaultRunDir,
   loadCorpus,
@@ -30,12 +31,26 @@ export function registerEval(program: Command): void {
       '--widths <list...>',
       'extra submodels: a width, or comma-separated per-layer widths (repeatable)',
     )
+    .option(
+      '--data <source>',
+      "evaluate on this text instead of the run's held-out split: a .txt file or a folder of .txt/.md (all of it is held out)",
+    )
+    .option(
+      '--eval-windows <n>',
+      "held-out windows scored (default: the run's)",
+      int('--eval-windows'),
+    )
     .option('--backend <name>', 'tfjs backend: tensorflow, wasm or cpu')
     .action(async (o) => {
       await setupBackend(o.backend);
       const { dataSpec } = await readRunConfig<{ dataSpec: DataSpec }>(o.run);
-      const [model, corpus] = await Promise.all([loadRunModel(o), loadCorpus(dataSpec)]);
-      const task = makeTask(model, corpus, dataSpec);
+      const [model, runCorpus] = await Promise.all([loadRunModel(o), loadCorpus(dataSpec)]);
+      // Other text is held out whole; the unigram floor stays fitted on the run's training bytes.
+      const corpus = o.data
+        ? { ...runCorpus, name: o.data, val: await loadTextBytes(o.data) }
+        : runCorpus;
+      const spec = { ...dataSpec, evalWindows: o.evalWindows ?? dataSpec.evalWindows };
+      const task = makeTask(model, corpus, spec);
       const submodels: Submodel[] = [
         ...model.config.granularities,
         ...((o.widths as string[] | undefined) ?? []).map(widthsArg),
@@ -45,7 +60,7 @@ export function registerEval(program: Command): void {
           ? await evaluateOnOrt(task, submodels, { device: o.device })
           : evaluateTask(task, submodels);
       process.stdout.write(
-        `${formatEvalTable({ rows })}\n\nunigram baseline: ${unigramBitsPerByte(corpus).toFixed(3)} bits/byte\n`,
+        `held out: ${corpus.name} (${corpus.val.length.toLocaleString('en-US')} bytes)\n\n${formatEvalTable({ rows }, 4)}\n\nunigram baseline: ${unigramBitsPerByte(corpus).toFixed(4)} bits/byte\n`,
       );
       task.dispose();
       model.dispose();

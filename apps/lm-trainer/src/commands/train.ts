@@ -8,14 +8,21 @@ import {
   MOBY_DICK,
   resolveEngine,
 } from '@matformer/train';
-import { engineOptions, float, granularitiesArg, granularitiesPerStep, int } from '../options';
+import {
+  engineOptions,
+  float,
+  granularitiesArg,
+  granularitiesPerStep,
+  int,
+  intList,
+} from '../options';
+import { modelConfig } from '../model-shape';
 import { printSamples, formatReport } from '../report';
 import { lockRun, startClean } from '../run-guard';
 import {
   defaultRunDir,
   loadCorpus,
   makeTask,
-  modelConfig,
   setupBackend,
   unigramBitsPerByte,
   type DataSpec,
@@ -32,6 +39,18 @@ export function registerTrain(program: Command): void {
     )
     .option('--run <dir>', 'run directory (config, metrics.jsonl, checkpoints)', defaultRunDir)
     .option('--preset <name>', 'model preset: tiny, small, base', 'small')
+    .option(
+      '--config <file.json>',
+      'MatLM config fields overriding the preset (dModel, nLayers, …)',
+    )
+    .option('--d-model <n>', 'model width (overrides the preset)', int('--d-model'))
+    .option('--layers <n>', 'transformer blocks', int('--layers'))
+    .option('--heads <n>', 'attention heads (must divide --d-model)', int('--heads'))
+    .option(
+      '--ffn-widths <list>',
+      'nested FFN widths, ascending, the last = full width (default: dFF/8, dFF/4, dFF/2, dFF)',
+      intList('--ffn-widths'),
+    )
     .option(
       '--data <source>',
       `"${MOBY_DICK}" (shipped), a .txt file, or a folder of .txt/.md`,
@@ -105,7 +124,7 @@ export function registerTrain(program: Command): void {
       await startClean(o.run, Boolean(o.force));
       const backend = await setupBackend(o.backend);
       const engine = await resolveEngine(o.engine);
-      const config = modelConfig(o.preset, o.baseline);
+      const config = await modelConfig({ ...o, seqLen: o.seqLen });
       const spec: DataSpec = {
         source: o.data,
         valFraction: o.valFraction,
@@ -117,7 +136,7 @@ export function registerTrain(program: Command): void {
       const model = MatLM.create(config, o.seed);
       const task = makeTask(model, corpus, spec);
       process.stderr.write(
-        `engine: ${engine}${engine === 'ort' ? ` (onnxruntime-node, ${o.device})` : ''}\ntraining ${o.baseline ? `baseline (width ${o.baseline})` : 'MatLM'} "${o.preset}" (${model.storedParamCount.toLocaleString('en-US')} params, granularities ${config.granularities.join('/')}) on ${corpus.name}: ${corpus.train.length.toLocaleString('en-US')} training bytes, ${corpus.val.length.toLocaleString('en-US')} held out\n`,
+        `engine: ${engine}${engine === 'ort' ? ` (onnxruntime-node, ${o.device})` : ''}\ntraining ${o.baseline ? `baseline (width ${o.baseline})` : 'MatLM'} "${o.preset}" (d ${config.dModel}, ${config.nLayers} layers, ${config.nHeads} heads, context ${config.maxSeqLen}; ${model.storedParamCount.toLocaleString('en-US')} params, granularities ${config.granularities.join('/')}) on ${corpus.name}: ${corpus.train.length.toLocaleString('en-US')} training bytes, ${corpus.val.length.toLocaleString('en-US')} held out\n`,
       );
       const trainer = new Trainer(
         task,

@@ -43,6 +43,13 @@ async function readTextSource(source: string): Promise<string> {
   return (await Promise.all(files.map((f) => readFile(join(source, f), 'utf8')))).join('\n\n');
 }
 
+/** The bytes of a text source (a file, a folder of .txt/.md, or MOBY_DICK), unsplit. */
+export async function loadTextBytes(source: string = MOBY_DICK): Promise<Uint8Array> {
+  const bytes = encodeBytes(await readTextSource(source));
+  if (bytes.length === 0) throw new ConfigError(`text source "${source}" is empty`);
+  return bytes;
+}
+
 /**
  * Loads text and splits it into a training stream and a held-out tail (`valFraction` of the
  * bytes; the tail, not a random sample, so no training window overlaps a held-out one).
@@ -53,8 +60,7 @@ export async function loadTextCorpus(
 ): Promise<TextCorpus> {
   if (!(valFraction > 0 && valFraction < 1))
     throw new ConfigError(`valFraction must be in (0, 1), got ${valFraction}`);
-  const bytes = encodeBytes(await readTextSource(source));
-  if (bytes.length === 0) throw new ConfigError(`text source "${source}" is empty`);
+  const bytes = await loadTextBytes(source);
   const valBytes = Math.max(minValBytes, Math.floor(bytes.length * valFraction));
   if (bytes.length < 2 * valBytes) {
     throw new ConfigError(
