@@ -76,7 +76,9 @@ function parseMetrics(
   return { records, lines: kept };
 }
 
-const stderrWarn = (message: string) => process.stderr.write(`${message}\n`);
+const stderrWarn = (message: string): void => {
+  process.stderr.write(`${message}\n`);
+};
 
 export async function appendMetric(dir: string, record: Record<string, unknown>): Promise<void> {
   await appendFile(runPath(dir, 'metrics'), JSON.stringify(record) + '\n');
