@@ -188,6 +188,16 @@ describe('Trainer on a tiny MatLM', () => {
     });
   });
 
+  it('trains on one-row batches with two threads asked for (the step stays on one thread)', async () => {
+    const { model, task } = await tinyLMTask(12, 1);
+    const trainer = new Trainer(task, { steps: 2 }, { parallel: true });
+    const m = await trainer.trainStep();
+    expect(Object.values(m.losses).every(Number.isFinite)).toBe(true);
+    await trainer.dispose();
+    task.dispose();
+    model.dispose();
+  });
+
   it('keeps the tensor count flat over training steps and evaluations', async () => {
     const { model, task } = await tinyLMTask(7);
     const trainer = new Trainer(task, { steps: 100 });

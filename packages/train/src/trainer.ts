@@ -181,7 +181,9 @@ export class Trainer {
     submodels: Widths[],
     lambdas: number[],
   ): Promise<JointGradients> | JointGradients {
-    if (!this.isParallel)
+    // A one-row batch cannot be split: the worker would get no rows.
+    const splittable = this.isParallel && (batch as SplittableBatch).x.shape[0] >= 2;
+    if (!splittable)
       return jointGradients(
         this.task.model.params,
         (widths) => this.task.loss(batch, widths),
