@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { TfjsLMEngine, type LMEngine } from '@matformer/core';
-import { OnnxLMEngine, toOnnx } from '@matformer/core/onnx';
+import { OnnxDecoderEngine, OnnxLMEngine, toOnnx } from '@matformer/core/onnx';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generate } from './generate';
 import { argmax, createRng, logitsRow } from './sampling';
@@ -101,13 +101,16 @@ describe('a nested MatLM past its context, on tfjs and onnxruntime', () => {
     const onnx = (w?: number) =>
       OnnxLMEngine.fromBytes(toOnnx(model, w ? { widths: w } : {}).bytes, { intraOpNumThreads: 1 });
     engines.onnxruntime = { full: await onnx(), draft: await onnx(8) };
+    const decoder = (widths?: number) =>
+      OnnxDecoderEngine.fromModel(model, { widths, intraOpNumThreads: 1 });
+    engines['onnxruntime decoder'] = { full: await decoder(), draft: await decoder(8) };
   });
   afterAll(() => {
     Object.values(engines).forEach((e) => [e.full, e.draft].forEach((x) => x.dispose()));
     model.dispose();
   });
 
-  for (const name of ['tfjs', 'onnxruntime'])
+  for (const name of ['tfjs', 'onnxruntime', 'onnxruntime decoder'])
     it(`${name}: 150 tokens from a 64-position model; speculative greedy = plain greedy`, async () => {
       const { full, draft } = engines[name];
       for (const prompt of [[5], Array.from({ length: 70 }, (_, i) => (i * 5) % 32)]) {

@@ -66,13 +66,16 @@ export class GraphBuilder {
 
   /**
    * Adds one node and returns its outputs' names. `outputs` names them explicitly (graph
-   * outputs such as "logits"); otherwise `count` fresh names are made.
+   * outputs such as "logits"); otherwise `count` fresh names are made. `domain` names an
+   * operator set other than the standard one (e.g. 'com.microsoft' for onnxruntime's contrib
+   * ops; the file must then import it: `encodeGraph(g, { domains })`). An empty input name
+   * leaves an optional input out.
    */
   opN(
     opType: string,
     inputs: string[],
     attrs: Record<string, Attr> = {},
-    o: { outputs?: string[]; count?: number } = {},
+    o: { outputs?: string[]; count?: number; domain?: string } = {},
   ): string[] {
     const name = `${this.prefix ? `${this.prefix}/` : ''}${opType}_${this.counter++}`;
     const output =
@@ -83,6 +86,7 @@ export class GraphBuilder {
       input: inputs,
       output,
       attribute: Object.entries(attrs).map(([k, v]) => attribute(k, v)),
+      ...(o.domain ? { domain: o.domain } : {}),
     });
     return output;
   }

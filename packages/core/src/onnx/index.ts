@@ -21,3 +21,18 @@ export { ONNX_FORMAT, ONNX_FORMAT_VERSION, metadataKeys } from './metadata';
 export { OnnxLMEngine, type OnnxKVState } from './lm-engine';
 export { OnnxViTEncoder, type ViTOutputs } from './vit-encoder';
 export { loadOrt, type OrtOptions } from './ort';
+export {
+  toOnnxDecoder,
+  exportOnnxDecoder,
+  buildDecoderGraph,
+  decoderSignature,
+  decoderUnsupported,
+  DECODER_GRAPH,
+  type DecoderExportOptions,
+  type DecoderGraphOptions,
+} from './lm-decoder';
+export {
+  OnnxDecoderEngine,
+  type OnnxDecoderState,
+  type OnnxDecoderOptions,
+} from './decoder-engine';

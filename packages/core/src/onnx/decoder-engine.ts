@@ -1,0 +1,292 @@
+import { storedWidths, type MatLMConfig, type Widths } from '../config';
+import type { LMEngine } from '../decoding/engine';
+import { CheckpointError, ConfigError } from '../errors';
+import type { MatLM } from '../models/matlm';
+import { configOf } from '../models/registry';
+import {
+  DECODER_GRAPH,
+  GRAPH_KIND_KEY,
+  decoderSignature,
+  toOnnxDecoder,
+  type DecoderExportOptions,
+} from './lm-decoder';
+import { ModelProto } from './schema';
+import { checkSignature, parseOnnxModel, readOnnxFile, type OnnxModelFile } from './read';
+import {
+  createSession,
+  loadOrt,
+  type Ort,
+  type OrtOptions,
+  type OrtSession,
+  type OrtTensor,
+} from './ort';
+
+/**
+ * One sequence's KV memory: a static buffer per layer and side [1, H, capacity, hd], fed to the
+ * decoder graph as past_* and fetched as present_* (the same memory: the attention op appends
+ * in place). States are (buffer, length) views; several may share one buffer.
+ */
+class KVBuffer {
+  /** [k_0, v_0, k_1, v_1, …], each H·capacity·hd floats. */
+  readonly data: Float32Array[];
+  /** The same memory as onnxruntime tensors (made once: feeding them costs no copy). */
+  readonly tensors: OrtTensor[];
+  /** Live states on this buffer. */
+  readonly live = new Set<OnnxDecoderState>();
+
+  constructor(
+    ort: Ort,
+    readonly dims: DecoderDims,
+  ) {
+    const { L, H, capacity, hd } = dims;
+    this.data = Array.from({ length: 2 * L }, () => new Float32Array(H * capacity * hd));
+    this.tensors = this.data.map((d) => new ort.Tensor('float32', d, [1, H, capacity, hd]));
+  }
+
+  /** Copies the first n positions of every layer from another buffer. */
+  copyFrom(src: KVBuffer, n: number): void {
+    const { H, capacity, hd } = this.dims;
+    this.data.forEach((d, i) => {
+      for (let h = 0; h < H; h++) {
+        const at = h * capacity * hd;
+        d.set(src.data[i].subarray(at, at + n * hd), at);
+      }
+    });
+  }
+}
+
+interface DecoderDims {
+  L: number;
+  H: number;
+  hd: number;
+  capacity: number;
+}
+
+/** Decoding state of an OnnxDecoderEngine: the first `length` positions of a KV buffer. */
+export interface OnnxDecoderState {
+  readonly buffer: unknown;
+  readonly length: number;
+}
+
+interface State extends OnnxDecoderState {
+  readonly buffer: KVBuffer;
+  released: boolean;
+}
+
+export interface OnnxDecoderOptions extends OrtOptions {
+  /** Keep at most this many free KV buffers for reuse (default 4). */
+  poolSize?: number;
+}
+
+/**
+ * A MatLM served by onnxruntime-node from the decoder graph (`toOnnxDecoder`), as an LMEngine,
+ * with a small fixed cost per call: the KV cache is a static buffer per layer that onnxruntime
+ * reads and extends in place (fed and fetched zero-copy), logits are written into an array
+ * allocated for the call, and there is no shape arithmetic in the graph. `truncate` costs
+ * nothing (a shorter view of the same buffer); `forward` from a state that another live state
+ * extends past copies that prefix to a fresh buffer first (copy on write), so every state
+ * stays valid as the LMEngine contract says, and the usual linear use (decode, verify, roll
+ * back) never copies.
+ *
+ * Two engines of one model's shape (same layers, heads, head size, context) can read each
+ * other's states: a draft that continues from the verifier's cache (`speculativeGenerateSharedCache`).
+ */
+export class OnnxDecoderEngine implements LMEngine<OnnxDecoderState> {
+  readonly vocabSize: number;
+  readonly maxSeqLen: number;
+  readonly widths: Widths;
+  readonly name: string;
+  private readonly dims: DecoderDims;
+  private readonly pool: KVBuffer[] = [];
+  private readonly poolSize: number;
+  private readonly sig: { inputs: string[]; outputs: string[] };
+  private disposed = false;
+
+  private constructor(
+    private readonly ort: Ort,
+    private readonly session: OrtSession,
+    readonly config: MatLMConfig,
+    opts: OnnxDecoderOptions,
+  ) {
+    this.vocabSize = config.vocabSize;
+    this.maxSeqLen = config.maxSeqLen;
+    this.widths = storedWidths(config);
+    const H = config.nHeads;
+    this.dims = { L: config.nLayers, H, hd: config.dModel / H, capacity: config.maxSeqLen };
+    this.poolSize = opts.poolSize ?? 4;
+    this.sig = decoderSignature(config.nLayers);
+    const ep = opts.executionProviders?.[0] ?? 'cpu';
+    this.name = `onnxruntime-${ep} decoder [${this.widths.join(',')}]`;
+  }
+
+  /** A MatLM (at `widths`) exported in memory to the decoder graph and served. */
+  static async fromModel(
+    model: MatLM,
+    opts: OnnxDecoderOptions & DecoderExportOptions = {},
+  ): Promise<OnnxDecoderEngine> {
+    const { bytes } = toOnnxDecoder(model, opts);
+    return OnnxDecoderEngine.fromBytes(bytes, opts, 'MatLM decoder graph');
+  }
+
+  /** Loads a decoder file written by `exportOnnxDecoder`; a bad file throws CheckpointError. */
+  static async load(path: string, opts: OnnxDecoderOptions = {}): Promise<OnnxDecoderEngine> {
+    return OnnxDecoderEngine.create(await readOnnxFile(path), path, opts);
+  }
+
+  static async fromBytes(
+    bytes: Uint8Array,
+    opts: OnnxDecoderOptions = {},
+    source = 'ONNX model',
+  ): Promise<OnnxDecoderEngine> {
+    return OnnxDecoderEngine.create(parseOnnxModel(bytes, source), source, opts);
+  }
+
+  private static async create(
+    file: OnnxModelFile,
+    source: string,
+    opts: OnnxDecoderOptions,
+  ): Promise<OnnxDecoderEngine> {
+    const config = configOf(file.config, 'matlm', source);
+    if (graphKind(file.bytes) !== DECODER_GRAPH)
+      throw new CheckpointError(
+        `${source} is not a MatLM decoder graph (export it with exportOnnxDecoder; plain exports run on OnnxLMEngine)`,
+      );
+    const { nHeads: H, dModel: C, vocabSize: V, nLayers: L } = config;
+    const sig = decoderSignature(L);
+    const cache = [1, H, 'capacity', C / H];
+    const inShape = (i: number) => (i < 2 ? [1, 'seq'] : i === 2 ? [1] : i === 3 ? [] : cache);
+    checkSignature(
+      file,
+      {
+        inputs: sig.inputs.map((name, i) => ({ name, shape: inShape(i) })),
+        outputs: sig.outputs.map((name, i) => ({ name, shape: i ? cache : [1, 'seq', V] })),
+      },
+      source,
+    );
+    const session = await createSession(file.bytes, source, opts);
+    return new OnnxDecoderEngine(await loadOrt(), session, config, opts);
+  }
+
+  private takeBuffer(): KVBuffer {
+    return this.pool.pop() ?? new KVBuffer(this.ort, this.dims);
+  }
+
+  private state(s: OnnxDecoderState | undefined): State | undefined {
+    if (s === undefined) return undefined;
+    const st = s as State;
+    if (!(st.buffer instanceof KVBuffer) || st.released)
+      throw new ConfigError(
+        st.released ? 'forward on a released decoding state' : 'not a decoder-engine state',
+      );
+    const d = st.buffer.dims;
+    if (
+      d.L !== this.dims.L ||
+      d.H !== this.dims.H ||
+      d.hd !== this.dims.hd ||
+      d.capacity !== this.dims.capacity
+    )
+      throw new ConfigError(
+        `a state of a model with ${d.L} layers × ${d.H} heads × ${d.hd} (context ${d.capacity}) cannot feed ${this.name}`,
+      );
+    return st;
+  }
+
+  private track(buffer: KVBuffer, length: number): State {
+    const s: State = { buffer, length, released: false };
+    buffer.live.add(s);
+    return s;
+  }
+
+  async forward(
+    tokens: number[],
+    prev?: OnnxDecoderState,
+  ): Promise<{ logits: Float32Array; state: OnnxDecoderState }> {
+    if (this.disposed) throw new ConfigError(`${this.name} was disposed`);
+    const from = this.state(prev);
+    const P = from?.length ?? 0;
+    const T = tokens.length;
+    if (T === 0) throw new ConfigError('tokens must hold at least one position');
+    if (P + T > this.maxSeqLen)
+      throw new ConfigError(`sequence of ${P + T} positions exceeds maxSeqLen ${this.maxSeqLen}`);
+    const ids = new BigInt64Array(T);
+    const pos = new BigInt64Array(T);
+    for (let i = 0; i < T; i++) {
+      const t = tokens[i];
+      if (!Number.isInteger(t) || t < 0 || t >= this.vocabSize)
+        throw new ConfigError(`tokens[${i}] = ${t} is not a token id in [0, ${this.vocabSize})`);
+      ids[i] = BigInt(t);
+      pos[i] = BigInt(P + i);
+    }
+    // Positions ≥ P of the buffer get overwritten: if another live state holds them, copy first.
+    let buffer = from?.buffer;
+    if (buffer && [...buffer.live].some((s) => s.length > P)) {
+      const fresh = this.takeBuffer();
+      fresh.copyFrom(buffer, P);
+      buffer = fresh;
+    }
+    buffer ??= this.takeBuffer();
+
+    const { Tensor } = this.ort;
+    const logits = new Float32Array(T * this.vocabSize);
+    const feeds: Record<string, OrtTensor> = {
+      input_ids: new Tensor('int64', ids, [1, T]),
+      position_ids: new Tensor('int64', pos, [1, T]),
+      seqlens_k: new Tensor('int32', Int32Array.of(P + T - 1), [1]),
+      total_sequence_length: new Tensor('int32', Int32Array.of(P + T), []),
+    };
+    const fetches: Record<string, OrtTensor> = {
+      logits: new Tensor('float32', logits, [1, T, this.vocabSize]),
+    };
+    for (let i = 0; i < buffer.tensors.length; i++) {
+      feeds[this.sig.inputs[4 + i]] = buffer.tensors[i];
+      fetches[this.sig.outputs[1 + i]] = buffer.tensors[i];
+    }
+    try {
+      await this.session.run(feeds, fetches);
+    } catch (e) {
+      if (buffer.live.size === 0) this.recycle(buffer);
+      throw e;
+    }
+    return { logits, state: this.track(buffer, P + T) };
+  }
+
+  length(state: OnnxDecoderState): number {
+    return state.length;
+  }
+
+  truncate(state: OnnxDecoderState, n: number): OnnxDecoderState {
+    const s = this.state(state)!;
+    if (!Number.isInteger(n) || n < 0 || n > s.length)
+      throw new ConfigError(`cannot truncate a cache of ${s.length} positions to ${n}`);
+    return this.track(s.buffer, n);
+  }
+
+  release(state: OnnxDecoderState): void {
+    const s = state as State;
+    if (s.released) return;
+    s.released = true;
+    s.buffer.live.delete(s);
+    if (s.buffer.live.size === 0) this.recycle(s.buffer);
+  }
+
+  private recycle(buffer: KVBuffer): void {
+    if (!this.disposed && this.pool.length < this.poolSize && !this.pool.includes(buffer))
+      this.pool.push(buffer);
+  }
+
+  /** Releases the onnxruntime session; the engine is unusable afterwards. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.pool.length = 0;
+    void this.session.release();
+  }
+}
+
+/** The `matformer.graph` metadata of ModelProto bytes (undefined for the plain export). */
+function graphKind(bytes: Uint8Array): string | undefined {
+  const m = ModelProto.decode(bytes) as unknown as {
+    metadataProps?: { key: string; value: string }[];
+  };
+  return m.metadataProps?.find((p) => p.key === GRAPH_KIND_KEY)?.value;
+}
