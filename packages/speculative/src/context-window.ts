@@ -1,4 +1,5 @@
-import { ConfigError } from '@matformer/core';
+import { ConfigError, type LMEngine } from '@matformer/core';
+import { checkPrompt } from './checks';
 
 /** What decoding does when the sequence outgrows the model's context (maxSeqLen positions). */
 export interface WindowOptions {
@@ -38,11 +39,20 @@ export class ContextWindow {
       );
   }
 
-  /** A window over a prompt: one longer than the context keeps its last `size` tokens. */
-  static forPrompt(size: number, promptLength: number, o: WindowOptions): ContextWindow {
-    const w = new ContextWindow(size, o.window === 'slide', o.keep);
-    if (w.slide) w.start = Math.max(0, promptLength - size);
-    return w;
+  /**
+   * Checks a prompt (checkPrompt) and opens the window over it: a prompt longer than the
+   * context keeps its last maxSeqLen tokens when sliding. `budget`: new tokens that fit.
+   */
+  static open(
+    engine: Pick<LMEngine, 'vocabSize' | 'maxSeqLen' | 'name'>,
+    prompt: readonly number[],
+    o: WindowOptions & { maxNewTokens: number },
+  ): { win: ContextWindow; budget: number; clampedBy?: 'maxSeqLen' } {
+    const slide = o.window === 'slide';
+    const { budget, clampedBy } = checkPrompt(engine, prompt, o.maxNewTokens, slide);
+    const win = new ContextWindow(engine.maxSeqLen, slide, o.keep);
+    if (slide) win.start = Math.max(0, prompt.length - engine.maxSeqLen);
+    return { win, budget, clampedBy };
   }
 
   /**

@@ -1,5 +1,5 @@
 import type { LMEngine } from '@matformer/core';
-import { checkPrompt, checkStopTokens, type StopReason } from './checks';
+import { checkStopTokens, type StopReason } from './checks';
 import { ContextWindow, type WindowOptions } from './context-window';
 import { createRng, logitsRow, pickToken, resolveSampling, type SamplingOptions } from './sampling';
 
@@ -46,13 +46,7 @@ export async function generate<S>(
   options: GenerateOptions,
 ): Promise<GenerateResult> {
   const sampling = resolveSampling(options);
-  const { budget, clampedBy } = checkPrompt(
-    engine,
-    prompt,
-    options.maxNewTokens,
-    options.window === 'slide',
-  );
-  const win = ContextWindow.forPrompt(engine.maxSeqLen, prompt.length, options);
+  const { win, budget, clampedBy } = ContextWindow.open(engine, prompt, options);
   const promptCropped = win.start;
   const stops = checkStopTokens(options.stopTokens, engine.vocabSize);
   const random = createRng(options.seed ?? 0);

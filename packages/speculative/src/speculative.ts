@@ -1,5 +1,5 @@
 import { ConfigError, type LMEngine } from '@matformer/core';
-import { checkPrompt, checkStopTokens, type StopReason } from './checks';
+import { checkStopTokens, type StopReason } from './checks';
 import { ContextWindow, type WindowOptions } from './context-window';
 import {
   argmax,
@@ -162,14 +162,8 @@ export async function runSpeculative<D, V>(
     maxSeqLen: Math.min(draft.maxSeqLen, verifier.maxSeqLen),
     name: `${draft.name} / ${verifier.name}`,
   };
-  const { budget, clampedBy } = checkPrompt(
-    limits,
-    prompt,
-    options.maxNewTokens,
-    options.window === 'slide',
-  );
   // Both caches hold positions of seq[win.start, …): a window move voids them.
-  const win = ContextWindow.forPrompt(limits.maxSeqLen, prompt.length, options);
+  const { win, budget, clampedBy } = ContextWindow.open(limits, prompt, options);
   const promptCropped = win.start;
   const stops = checkStopTokens(options.stopTokens, Vsz);
   const random = createRng(options.seed ?? 0);
