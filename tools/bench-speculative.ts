@@ -22,7 +22,6 @@
 // ratio c (median single-token forward times), measured/bound, and where the time went (engine
 // forwards, cache rollback, the loop itself; per-call costs in the run). Greedy outputs are
 // checked to be identical to plain greedy decoding. Results also go to runs/bench-speculative/results.json.
-import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { availableParallelism, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -31,13 +30,13 @@ import {
   TfjsLMEngine,
   describeBackend,
   extract,
-  loadModel,
   matlmConfig,
   median,
   modelOf,
   selectBackend,
   type LMEngine,
   type MatLMConfig,
+  type LMPresetName,
 } from '@matformer/core';
 import {
   baselineConfig,
@@ -61,17 +60,22 @@ import { pct } from './report/format';
 
 const { values: args } = parseArgs({
   options: {
-    steps: { type: 'string', default: '200' },
-    batch: { type: 'string', default: '4' },
-    seq: { type: 'string', default: '64' },
+    preset: { type: 'string', default: 'large' },
+    steps: { type: 'string', default: '320' },
+    batch: { type: 'string', default: '2' },
+    seq: { type: 'string', default: '128' },
+    'train-threads': { type: 'string' },
+    'train-only': { type: 'boolean', default: false },
     prompts: { type: 'string', default: '8' },
-    'prompt-len': { type: 'string', default: '16' },
-    new: { type: 'string', default: '48' },
-    reps: { type: 'string', default: '2' },
-    engines: { type: 'string', default: 'tfjs,onnx' },
+    'prompt-len': { type: 'string', default: '32' },
+    new: { type: 'string', default: '96' },
+    reps: { type: 'string', default: '3' },
+    engines: { type: 'string', default: 'onnx' },
     'ort-threads': { type: 'string', default: '1' },
+    temperature: { type: 'string', default: '0.8' },
   },
 });
+const preset = args.preset as LMPresetName;
 const steps = Number(args.steps);
 const batchSize = Number(args.batch);
 const seqLen = Number(args.seq);
@@ -81,6 +85,8 @@ const newTokens = Number(args.new);
 const reps = Number(args.reps);
 const engineKinds = args.engines!.split(',');
 const ortThreads = Number(args['ort-threads']);
+const temperature = Number(args.temperature);
+const trainThreads = args['train-threads'] ? Number(args['train-threads']) : undefined;
 const outDir = 'runs/bench-speculative';
 const t00 = performance.now();
 
@@ -108,10 +114,10 @@ async function loadOrTrainLM(
 ): Promise<MatLM> {
   const train = {
     steps,
-    lr: 3e-3,
+    lr: 2e-3,
     warmupSteps: Math.min(30, Math.floor(steps / 10)),
     evalEvery: 0,
-    checkpointEvery: 0,
+    checkpointEvery: 50, // an interrupted run resumes (loadOrTrain)
     seed: 0,
   };
   const run = await loadOrTrain({
@@ -122,6 +128,8 @@ async function loadOrTrainLM(
     train,
     accept: (m, path) => modelOf(m, 'matlm', path),
     init: {
+      engine: 'ort', // onnxruntime training: ~10× tfjs on a CPU
+      threads: trainThreads,
       reporter: {
         onStep: (m) => {
           if (m.step % 25 === 0 || m.step === steps)
@@ -149,9 +157,18 @@ async function engineFactory(kind: string): Promise<Factory | string> {
   if (kind === 'tfjs')
     return async (model, width) =>
       new TfjsLMEngine(width === undefined ? model : extract(model, width)) as LMEngine<unknown>;
-  if (kind === 'onnx') {
+  if (kind === 'onnx' || kind === 'onnx-plain') {
     try {
       const onnx = await import('@matformer/core/onnx');
+      await onnx.loadOrt();
+      // 'onnx': the decoder graph (in-place KV buffer, fused attention); 'onnx-plain': the
+      // portable plain-op export, whose every call feeds and returns the whole cache.
+      if (kind === 'onnx')
+        return async (model, width) =>
+          (await onnx.OnnxDecoderEngine.fromModel(model, {
+            widths: width,
+            intraOpNumThreads: ortThreads,
+          })) as LMEngine<unknown>;
       return async (model, width) =>
         (await onnx.OnnxLMEngine.fromBytes(toBytes(onnx, model, width), {
           intraOpNumThreads: ortThreads,
@@ -160,7 +177,7 @@ async function engineFactory(kind: string): Promise<Factory | string> {
       return `onnx engine unavailable: ${(e as Error).message.split('\n')[0]}`;
     }
   }
-  return `unknown engine "${kind}" (allowed: tfjs, onnx)`;
+  return `unknown engine "${kind}" (allowed: tfjs, onnx, onnx-plain)`;
 }
 
 function toBytes(
@@ -259,37 +276,48 @@ async function benchEngine(
     `verifier forward of k+1 tokens / of 1 token: ${[...verifyCost].map(([k, v]) => `k=${k}: ${f2(v)}`).join(', ')}`,
   );
 
-  const ks = kind === 'tfjs' ? [1, 2, 3] : [1, 2, 3, 4, 6]; // tfjs steps are ~15× slower: fewer rows
+  const ks = kind === 'tfjs' ? [1, 2, 3] : [2, 3, 4, 6]; // tfjs steps are ~15× slower: fewer rows
+  const T = f2(temperature);
   const configs: Config[] = [
     { label: 'plain greedy (full)' },
-    { label: 'plain sampling T=1 (full)', sample: true },
+    { label: `plain sampling T=${T} (full)`, sample: true },
   ];
-  for (const w of drafts) {
-    for (const k of ks) configs.push({ label: `draft ${w}, k=${k}`, draft: w, k, adaptive: false });
+  for (const [i, w] of drafts.entries()) {
+    // The widest draft costs most of a step: only short drafts can pay.
+    for (const k of i === drafts.length - 1 ? ks.slice(0, 2) : ks)
+      configs.push({ label: `draft ${w}, k=${k}`, draft: w, k, adaptive: false });
     configs.push({ label: `draft ${w}, adaptive (k0=3)`, draft: w, k: 3, adaptive: true });
   }
-  for (const k of [2, 3])
+  for (const k of [3, 4])
     configs.push({ label: `independent ${g[0]}, k=${k}`, draft: 'baseline', k, adaptive: false });
-  for (const w of drafts)
+  configs.push({
+    label: `independent ${g[0]}, adaptive (k0=3)`,
+    draft: 'baseline',
+    k: 3,
+    adaptive: true,
+  });
+  for (const w of drafts.slice(0, 2))
     configs.push({
-      label: `draft ${w} shared cache, k=3`,
+      label: `draft ${w} shared cache, k=4`,
       draft: w,
-      k: 3,
+      k: 4,
       adaptive: false,
       shared: true,
     });
-  for (const d of [...drafts, 'baseline' as const])
-    configs.push({
-      label: `${d === 'baseline' ? `independent ${g[0]}` : `draft ${d}`} sampling T=1, k=3`,
-      draft: d,
-      k: 3,
-      adaptive: false,
-      sample: true,
-    });
+  for (const d of [...drafts.slice(0, 2), 'baseline' as const])
+    for (const k of [3, 4])
+      configs.push({
+        label: `${d === 'baseline' ? `independent ${g[0]}` : `draft ${d}`} sampling T=${T}, k=${k}`,
+        draft: d,
+        k,
+        adaptive: false,
+        sample: true,
+      });
 
-  // Every config on every prompt, `reps` times in rotated order; per (config, prompt) the fastest run counts.
-  const best = configs.map(() => prompts.map(() => Infinity));
-  const split = configs.map(() => prompts.map(() => ({ verifier: 0, draft: 0, cache: 0 })));
+  // Every config on every prompt, `reps` times in rotated order; per (config, prompt) the
+  // median run counts (and its split of the time).
+  type Timed = { ms: number; split: { verifier: number; draft: number; cache: number } };
+  const runs: Timed[][][] = configs.map(() => prompts.map(() => []));
   const last: (SpeculativeResult | { tokens: number[] } | undefined)[][] = configs.map(() =>
     prompts.map(() => undefined),
   );
@@ -304,7 +332,7 @@ async function benchEngine(
         draftEngine?.reset();
         const t0 = performance.now();
         let out: SpeculativeResult | { tokens: number[] };
-        const sampling = c.sample ? { temperature: 1, seed: pi + 1000 * rep } : {};
+        const sampling = c.sample ? { temperature, seed: pi + 1000 * rep } : {};
         if (c.draft === undefined)
           out = await generate(verifier, prompt, { maxNewTokens: newTokens, ...sampling });
         else {
@@ -317,19 +345,24 @@ async function benchEngine(
           });
         }
         const ms = performance.now() - t0;
-        if (ms < best[ci][pi])
-          split[ci][pi] = {
+        runs[ci][pi].push({
+          ms,
+          split: {
             verifier: verifier.forwardMs,
             draft: draftEngine?.forwardMs ?? 0,
             cache: verifier.otherMs + (draftEngine?.otherMs ?? 0),
-          };
-        best[ci][pi] = Math.min(best[ci][pi], ms);
+          },
+        });
         last[ci][pi] = out;
         if (c.draft === undefined && !c.sample) reference[pi] = out.tokens;
       }
     }
     console.log(`  timing rep ${rep + 1}/${reps} done [${elapsed()}]`);
   }
+  const medianRun = (r: Timed[]) =>
+    [...r].sort((a, b) => a.ms - b.ms)[Math.floor((r.length - 1) / 2)];
+  const best = runs.map((c) => c.map((r) => medianRun(r).ms));
+  const split = runs.map((c) => c.map((r) => medianRun(r).split));
 
   const rows: Row[] = configs.map((config, ci) => {
     const row: Row = {
@@ -505,39 +538,27 @@ console.log(
   `data: Moby Dick, ${corpus.train.length} training bytes, ${corpus.val.length} held-out bytes`,
 );
 
-let model: MatLM;
-let trainedSteps = steps;
-let baselineSeq = seqLen;
-if (existsSync('runs/default/model.safetensors')) {
-  model = modelOf(await loadModel('runs/default/model.safetensors'), 'matlm', 'runs/default');
-  console.log('model: runs/default/model.safetensors (trained by lm-trainer)');
-  try {
-    const run = JSON.parse(readFileSync('runs/default/config.json', 'utf8'));
-    trainedSteps = run.train?.steps ?? steps;
-    baselineSeq = run.data?.seqLen ?? seqLen;
-    if (trainedSteps !== steps)
-      console.log(
-        `  (it was trained ${trainedSteps} steps; the independent draft is trained --steps ${steps})`,
-      );
-  } catch {
-    /* no run config: fine */
-  }
-} else {
-  const config = matlmConfig('small');
-  model = await loadOrTrainLM(
-    `matformer-small-s${steps}-b${batchSize}x${seqLen}`,
-    config,
-    corpus,
-    'MatFormer (joint, 4 granularities)',
-  );
-}
+// The verifier: the preset's MatFormer, jointly trained here on onnxruntime (cached under runs/:
+// trained once, reused or resumed after). The independent draft: a dense model of the smallest
+// width, same data, steps and recipe.
+const model = await loadOrTrainLM(
+  `matformer-${preset}-s${steps}-b${batchSize}x${seqLen}`,
+  matlmConfig(preset),
+  corpus,
+  `MatFormer ${preset} (joint, 4 granularities)`,
+);
+const trainedSteps = steps;
 const g0 = model.config.granularities[0];
 const baseline = await loadOrTrainLM(
-  `independent-small-w${g0}-s${steps}-b${batchSize}x${baselineSeq}`,
+  `independent-${preset}-w${g0}-s${steps}-b${batchSize}x${seqLen}`,
   baselineConfig(model.config, g0),
   corpus,
   `independent dense model, FFN width ${g0}`,
 );
+if (args['train-only']) {
+  console.log(`models ready [${elapsed()}]`);
+  process.exit(0);
+}
 if (promptLen + newTokens > Math.min(seqLen, model.config.maxSeqLen))
   console.log(
     `  note: prompt + new (${promptLen + newTokens}) exceeds the training window ${seqLen}`,
@@ -586,6 +607,53 @@ table(
 );
 console.log(`[${elapsed()}]`);
 
+// Per-call cost, before (the plain-op export: every call feeds the whole cache in and gets a new,
+// longer one back) and after (the decoder graph: static KV buffer appended in place, fused ops).
+// The tiny preset shows the fixed cost of a call; the benchmark's model how much of a step it is.
+const perCall: Record<string, unknown>[] = [];
+const plainMake = await engineFactory('onnx-plain');
+const decoderMake = await engineFactory('onnx');
+if (typeof plainMake !== 'string' && typeof decoderMake !== 'string') {
+  console.log(
+    `\n== per-call cost on onnxruntime (${ortThreads} thread(s); median ms of one forward of T tokens after ctx cached positions)`,
+  );
+  const tiny = MatLM.create(matlmConfig('tiny', { vocabSize: 256, maxSeqLen: 256 }), 0);
+  const cases: [string, MatLM, number | undefined][] = [
+    ['tiny (13k params)', tiny, undefined],
+    [`${preset} full`, model, undefined],
+    [`${preset} width ${g0}`, model, g0],
+  ];
+  const rowsOut: (string | number)[][] = [];
+  for (const [label, m, w] of cases) {
+    const engines = { plain: await plainMake(m, w), decoder: await decoderMake(m, w) };
+    for (const ctx of [...new Set([64, Math.min(192, m.config.maxSeqLen - 6)])]) {
+      const t: Record<string, number> = {};
+      for (let r = 0; r < 3; r++)
+        for (const [name, e] of Object.entries(engines))
+          for (const T of [1, 5]) {
+            const key = `${name} T=${T}`;
+            const times = await forwardMs(e, ctx, T, 15);
+            t[key] = t[key] === undefined ? median(times) : Math.min(t[key], median(times));
+          }
+      rowsOut.push([
+        label,
+        ctx,
+        f2(t['plain T=1']),
+        f2(t['decoder T=1']),
+        f2(t['plain T=5']),
+        f2(t['decoder T=5']),
+      ]);
+      perCall.push({ model: label, ctx, ...t });
+    }
+    Object.values(engines).forEach((e) => e.dispose());
+  }
+  tiny.dispose();
+  table(['model', 'ctx', 'plain T=1', 'decoder T=1', 'plain T=5', 'decoder T=5'], rowsOut);
+  console.log(
+    '(best of 3 interleaved medians of 15 calls each; T=5 = verifying k=4 drafts in one call)',
+  );
+}
+
 const results: Record<string, unknown>[] = [];
 for (const kind of engineKinds) {
   const make = factories.get(kind)!;
@@ -605,6 +673,8 @@ await writeFile(
       date: new Date().toISOString(),
       load: loadavg(),
       steps: trainedSteps,
+      preset,
+      perCall,
       consistency: cons,
       engines: results,
     },

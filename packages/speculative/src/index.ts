@@ -40,3 +40,9 @@ export {
   type ConsistencyOptions,
   type ConsistencyReport,
 } from './consistency';
+export {
+  calibrateSpeculative,
+  type CalibrateOptions,
+  type SpeculativeCalibration,
+  type DraftCalibration,
+} from './calibrate';

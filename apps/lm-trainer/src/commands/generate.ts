@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { ConfigError, TfjsLMEngine, type LMEngine, type MatLM, type Widths } from '@matformer/core';
 import { checkPrompt, generate, speculativeGenerate } from '@matformer/speculative';
+import { cachedCalibration, describeCalibration, modelFileOf } from '../speculative-choice';
 import { widthsFromSliceArgs } from '@matformer/mixnmatch';
 import { decodeBytes, encodeBytes, resolveEngine } from '@matformer/train';
 import { engineOptions, float, int, widthsArg, widthsArgFor } from '../options';
@@ -41,10 +42,10 @@ export function registerGenerate(program: Command): void {
     .option('--speculative', 'speculative decoding: --draft-widths drafts, the model verifies')
     .option(
       '--draft-widths <w>',
-      'draft submodel widths (default: the smallest granularity)',
+      'draft submodel widths (default: picked by a calibration of step costs and acceptance, cached beside the model)',
       widthsArgFor('--draft-widths'),
     )
-    .option('--k <n>', 'initial draft length', int('--k'), 4)
+    .option('--k <n>', 'initial draft length (default: picked by the calibration)', int('--k'))
     .option('--no-adaptive', 'keep the draft length fixed')
     .option(
       '--onnx <file>',
@@ -58,7 +59,7 @@ export function registerGenerate(program: Command): void {
       o.widths = (await widthsFromSliceArgs(o, model.config)) ?? o.widths;
       const prompt = Array.from(encodeBytes(o.prompt));
       const engine = await resolveEngine(o.engine);
-      const run = (widths?: number | Widths) =>
+      const run = (widths?: number | Widths): Promise<LMEngine> | LMEngine =>
         engine === 'ort' ? inMemoryOnnx(model, widths, o.device) : new TfjsLMEngine(model, widths);
       const verifier = o.onnx ? await onnxEngine(o.onnx) : await run(o.widths);
       const sampling = {
@@ -69,11 +70,43 @@ export function registerGenerate(program: Command): void {
         seed: o.seed,
         window: 'slide' as const, // go on past the context with the most recent tokens, as nanoGPT does
       };
-      const draft = !o.speculative
-        ? undefined
-        : o.draftOnnx
-          ? await onnxEngine(o.draftOnnx)
-          : await run(o.draftWidths ?? model.config.granularities[0]);
+      const speculative = Boolean(o.speculative);
+      let k: number = o.k ?? 4;
+      let draft: LMEngine | undefined;
+      if (speculative && o.draftOnnx) draft = await onnxEngine(o.draftOnnx);
+      else if (speculative) {
+        // Calibrate (cached per model): each candidate draft's step cost and acceptance, the
+        // verifier's cost of verifying k + 1 tokens; pick what is not given, or warn.
+        const g = model.config.granularities;
+        const candidates: (number | Widths)[] =
+          o.draftWidths !== undefined ? [o.draftWidths] : g.slice(0, -1);
+        const drafts = [];
+        for (const w of candidates) drafts.push({ label: String(w), engine: await run(w) });
+        const cal = await cachedCalibration(
+          o.onnx ? undefined : modelFileOf(o),
+          verifier,
+          drafts,
+          { temperature: o.temperature, topK: o.topK, topP: o.topP, seed: o.seed },
+          (line) => process.stderr.write(`${line}\n`),
+        );
+        describeCalibration(cal).forEach((l) => process.stderr.write(`${l}\n`));
+        // Given widths, or the calibration's choice, or (when nothing pays) the best of the rest.
+        const pick =
+          o.draftWidths !== undefined
+            ? cal.drafts[0]
+            : (cal.drafts.find((d) => d.label === cal.choice?.label) ??
+              [...cal.drafts].sort((a, b) => b.speedup - a.speedup)[0]);
+        if (o.k === undefined && pick) k = pick.k;
+        const predicted = pick?.speedup ?? 0;
+        if (!cal.choice)
+          process.stderr.write(
+            `warning: speculative decoding would not pay here (best predicted ${predicted.toFixed(2)}× plain decoding, draft ${pick?.label}, k ${k}): plain decoding (without --speculative) is faster\n`,
+          );
+        const label = pick?.label ?? cal.drafts[0].label;
+        process.stderr.write(`speculative: draft widths ${label}, k ${k}\n`);
+        draft = drafts.find((d) => d.label === label)!.engine;
+        for (const d of drafts) if (d.engine !== draft) d.engine.dispose();
+      }
       // A bad prompt fails before anything reaches stdout (a pipe must not get half an answer).
       for (const engine of [verifier, ...(draft ? [draft] : [])]) {
         try {
@@ -88,7 +121,7 @@ export function registerGenerate(program: Command): void {
           `note: the prompt is ${prompt.length} bytes, longer than the model's context of ${context}: it sees only the last ${context}\n`,
         );
       process.stdout.write(o.prompt);
-      if (!o.speculative) {
+      if (!speculative) {
         const { tokens, stats } = await generate(verifier, prompt, sampling);
         process.stdout.write(
           `${decodeBytes(tokens)}\n\n[${verifier.name}] ${stats.newTokens} tokens in ${stats.ms.toFixed(0)} ms (${stats.tokensPerSecond.toFixed(1)} tokens/s)\n`,
@@ -96,7 +129,7 @@ export function registerGenerate(program: Command): void {
       } else {
         const { tokens, stats } = await speculativeGenerate(draft!, verifier, prompt, {
           ...sampling,
-          k: o.k,
+          k,
           adaptive: o.adaptive,
         });
         process.stdout.write(`${decodeBytes(tokens)}\n\n`);
@@ -113,21 +146,30 @@ export function registerGenerate(program: Command): void {
     });
 }
 
-/** The model (at `widths`) exported in memory and served by onnxruntime-node. */
+/**
+ * The model (at `widths`) exported in memory and served by onnxruntime-node: the decoder graph
+ * (in-place KV buffer, fused attention; small cost per call) where onnxruntime can run it,
+ * else the plain-op export.
+ */
 async function inMemoryOnnx(
   model: MatLM,
   widths: number | Widths | undefined,
   device: 'cpu' | 'cuda',
 ): Promise<LMEngine> {
-  const { OnnxLMEngine, toOnnx } = await import('@matformer/core/onnx');
-  const bytes = toOnnx(model, widths === undefined ? {} : { widths }).bytes;
-  return OnnxLMEngine.fromBytes(bytes, {
-    executionProviders: device === 'cuda' ? ['cuda', 'cpu'] : ['cpu'],
-  });
+  const onnx = await import('@matformer/core/onnx');
+  const executionProviders = device === 'cuda' ? ['cuda', 'cpu'] : ['cpu'];
+  if (!onnx.decoderUnsupported(model.config))
+    return onnx.OnnxDecoderEngine.fromModel(model, { widths, executionProviders });
+  const bytes = onnx.toOnnx(model, widths === undefined ? {} : { widths }).bytes;
+  return onnx.OnnxLMEngine.fromBytes(bytes, { executionProviders });
 }
 
-/** onnxruntime is optional: loaded only when asked for. */
+/** onnxruntime is optional: loaded only when asked for. Reads a decoder file or a plain export. */
 async function onnxEngine(file: string): Promise<LMEngine> {
-  const { OnnxLMEngine } = await import('@matformer/core/onnx');
-  return OnnxLMEngine.load(file);
+  const { OnnxLMEngine, OnnxDecoderEngine, readOnnxFile, isDecoderFile } =
+    await import('@matformer/core/onnx');
+  const parsed = await readOnnxFile(file);
+  return isDecoderFile(parsed.bytes)
+    ? OnnxDecoderEngine.fromBytes(parsed.bytes, {}, file)
+    : OnnxLMEngine.load(file);
 }

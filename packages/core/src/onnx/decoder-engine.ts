@@ -4,13 +4,11 @@ import { CheckpointError, ConfigError } from '../errors';
 import type { MatLM } from '../models/matlm';
 import { configOf } from '../models/registry';
 import {
-  DECODER_GRAPH,
-  GRAPH_KIND_KEY,
   decoderSignature,
+  isDecoderFile,
   toOnnxDecoder,
   type DecoderExportOptions,
 } from './lm-decoder';
-import { ModelProto } from './schema';
 import { checkSignature, parseOnnxModel, readOnnxFile, type OnnxModelFile } from './read';
 import {
   createSession,
@@ -147,7 +145,7 @@ export class OnnxDecoderEngine implements LMEngine<OnnxDecoderState> {
     opts: OnnxDecoderOptions,
   ): Promise<OnnxDecoderEngine> {
     const config = configOf(file.config, 'matlm', source);
-    if (graphKind(file.bytes) !== DECODER_GRAPH)
+    if (!isDecoderFile(file.bytes))
       throw new CheckpointError(
         `${source} is not a MatLM decoder graph (export it with exportOnnxDecoder; plain exports run on OnnxLMEngine)`,
       );
@@ -281,12 +279,4 @@ export class OnnxDecoderEngine implements LMEngine<OnnxDecoderState> {
     this.pool.length = 0;
     void this.session.release();
   }
-}
-
-/** The `matformer.graph` metadata of ModelProto bytes (undefined for the plain export). */
-function graphKind(bytes: Uint8Array): string | undefined {
-  const m = ModelProto.decode(bytes) as unknown as {
-    metadataProps?: { key: string; value: string }[];
-  };
-  return m.metadataProps?.find((p) => p.key === GRAPH_KIND_KEY)?.value;
 }

@@ -27,6 +27,7 @@ export {
   buildDecoderGraph,
   decoderSignature,
   decoderUnsupported,
+  isDecoderFile,
   DECODER_GRAPH,
   type DecoderExportOptions,
   type DecoderGraphOptions,

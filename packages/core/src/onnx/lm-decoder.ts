@@ -7,6 +7,7 @@ import { DataType } from './data-type';
 import { encodeGraph, GraphBuilder } from './graph';
 import { gelu, layerNorm, type WeightFn } from './layers';
 import { ONNX_FORMAT, ONNX_FORMAT_VERSION, metadataKeys } from './metadata';
+import { ModelProto } from './schema';
 
 /**
  * The MatLM *decoder* graph: the same model as `exportOnnx` writes, cut for low per-call cost
@@ -233,4 +234,16 @@ export async function exportOnnxDecoder(
   const { bytes, widths, params } = toOnnxDecoder(model, opts);
   await writeFileAtomic(path, bytes);
   return { bytes: bytes.length, widths, params };
+}
+
+/** Whether ModelProto bytes hold a decoder graph (`toOnnxDecoder`) rather than the plain export. */
+export function isDecoderFile(bytes: Uint8Array): boolean {
+  try {
+    const m = ModelProto.decode(bytes) as unknown as {
+      metadataProps?: { key: string; value: string }[];
+    };
+    return m.metadataProps?.find((p) => p.key === GRAPH_KIND_KEY)?.value === DECODER_GRAPH;
+  } catch {
+    return false;
+  }
 }
