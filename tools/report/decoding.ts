@@ -1,9 +1,18 @@
 // Consistency and speculative decoding, MatLM submodels vs independently trained baselines.
 // MatLM: reference/verifier = the full model, draft = a granularity extracted to a dense model
 // (as one would deploy it). Baseline: reference/verifier = the full-width baseline, draft = the
-// baseline of the draft's width. Same prompts, same engines (tfjs, the default backend), greedy.
+// baseline of the draft's width. The first seed's models. Consistency on tfjs; speculative
+// decoding timed on tfjs (the default backend) and on onnxruntime (exported ONNX graphs). Greedy.
 import { loadavg } from 'node:os';
-import { extract, flopsPerToken, paramCount, TfjsLMEngine, type MatLM } from '@matformer/core';
+import {
+  extract,
+  flopsPerToken,
+  paramCount,
+  TfjsLMEngine,
+  type LMEngine,
+  type MatLM,
+} from '@matformer/core';
+import { OnnxLMEngine, toOnnx } from '@matformer/core/onnx';
 import {
   analyticSpeedup,
   consistency,
@@ -13,7 +22,7 @@ import {
   type ConsistencyReport,
 } from '@matformer/speculative';
 import { decodeBytes } from '@matformer/train';
-import type { LMFamily } from './lm';
+import { firstBaseline, firstMatLM, type LMFamily } from './lm';
 import type { Settings } from './settings';
 
 export interface ConsistencyRow {
@@ -54,7 +63,13 @@ export interface SpeculativeRow {
   baseline: SpecStats;
 }
 
+export type DecodeEngine = 'tfjs' | 'ort';
+
 export interface SpeculativeResult {
+  /** tfjs (TfjsLMEngine on the default backend) or ort (OnnxLMEngine on exported ONNX graphs). */
+  engine: DecodeEngine;
+  /** The engines' own names, e.g. "tfjs-wasm [..]" / "onnxruntime-cpu [..]" (the verifier's). */
+  engineName: string;
   rows: SpeculativeRow[];
   prompts: string[];
   newTokens: number;
@@ -67,7 +82,7 @@ export interface SpeculativeResult {
 }
 
 /** Median wall-clock ms of `engine.forward(T tokens)` after a cached `prefix`. */
-async function stepMs(engine: TfjsLMEngine, prefix: number[], T: number, reps = 25): Promise<number> {
+async function stepMs<S>(engine: LMEngine<S>, prefix: number[], T: number, reps = 25): Promise<number> {
   const times: number[] = [];
   const { state } = await engine.forward(prefix);
   try {
@@ -90,15 +105,15 @@ const smaller = (f: LMFamily) => f.config.granularities.slice(0, -1);
 export async function consistencyRows(f: LMFamily, s: Settings['consistency']): Promise<ConsistencyRow[]> {
   const windows = tokenWindows(f.corpus.val, s.windows, s.length);
   const opts = { promptLength: s.promptLength, greedyTokens: s.greedyTokens };
-  const matFull = new TfjsLMEngine(f.matformer.model);
-  const baseFull = new TfjsLMEngine(f.baselines.get(full(f))!.model);
+  const matFull = new TfjsLMEngine(firstMatLM(f).model);
+  const baseFull = new TfjsLMEngine(firstBaseline(f, full(f)).model);
   const rows: ConsistencyRow[] = [];
   for (const w of smaller(f)) {
     rows.push({
       width: w,
       params: paramCount(f.config, w),
-      matformer: await consistency(matFull, new TfjsLMEngine(f.matformer.model, w), windows, opts),
-      baseline: await consistency(baseFull, new TfjsLMEngine(f.baselines.get(w)!.model), windows, opts),
+      matformer: await consistency(matFull, new TfjsLMEngine(firstMatLM(f).model, w), windows, opts),
+      baseline: await consistency(baseFull, new TfjsLMEngine(firstBaseline(f, w).model), windows, opts),
     });
   }
   return rows;
@@ -115,19 +130,31 @@ function heldOutPrompts(f: LMFamily, n: number, length: number): number[][] {
   });
 }
 
-export async function speculativeRows(f: LMFamily, s: Settings['speculative']): Promise<SpeculativeResult> {
+/** An engine serving `model` (a dense model: extracted or a baseline). */
+async function engineFor(kind: DecodeEngine, model: MatLM): Promise<LMEngine<unknown>> {
+  if (kind === 'tfjs') return new TfjsLMEngine(model) as LMEngine<unknown>;
+  return (await OnnxLMEngine.fromBytes(toOnnx(model).bytes)) as unknown as LMEngine<unknown>;
+}
+
+export async function speculativeRows(
+  f: LMFamily,
+  s: Settings['speculative'],
+  kind: DecodeEngine,
+): Promise<SpeculativeResult> {
   const prompts = heldOutPrompts(f, s.prompts, s.promptLength);
   const load0 = loadavg()[0];
   const verifiers = {
-    matformer: new TfjsLMEngine(f.matformer.model),
-    baseline: new TfjsLMEngine(f.baselines.get(full(f))!.model),
+    matformer: await engineFor(kind, firstMatLM(f).model),
+    baseline: await engineFor(kind, firstBaseline(f, full(f)).model),
   };
-  const extracted: MatLM[] = smaller(f).map((w) => extract(f.matformer.model, w));
-  const drafts = smaller(f).map((w, i) => ({
-    width: w,
-    matformer: new TfjsLMEngine(extracted[i]),
-    baseline: new TfjsLMEngine(f.baselines.get(w)!.model),
-  }));
+  const extracted: MatLM[] = smaller(f).map((w) => extract(firstMatLM(f).model, w));
+  const drafts: { width: number; matformer: LMEngine<unknown>; baseline: LMEngine<unknown> }[] = [];
+  for (const [i, w] of smaller(f).entries())
+    drafts.push({
+      width: w,
+      matformer: await engineFor(kind, extracted[i]),
+      baseline: await engineFor(kind, firstBaseline(f, w).model),
+    });
   const families = ['matformer', 'baseline'] as const;
   const decode = { maxNewTokens: s.newTokens };
   const spec = { maxNewTokens: s.newTokens, k: s.k, adaptive: false, mode: 'greedy' as const };
@@ -173,6 +200,8 @@ export async function speculativeRows(f: LMFamily, s: Settings['speculative']): 
   };
   const draftStepMs: Record<(typeof families)[number], number>[] = [];
   for (const d of drafts) draftStepMs.push({ matformer: await stepMs(d.matformer, prompts[0], 1), baseline: await stepMs(d.baseline, prompts[0], 1) });
+  const engineName = verifiers.matformer.name;
+  for (const e of [verifiers.matformer, verifiers.baseline, ...drafts.flatMap((d) => [d.matformer, d.baseline])]) e.dispose();
   extracted.forEach((m) => m.dispose());
 
   const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
@@ -200,6 +229,8 @@ export async function speculativeRows(f: LMFamily, s: Settings['speculative']): 
     return { width: d.width, params: paramCount(f.config, d.width), matformer: stats('matformer'), baseline: stats('baseline') };
   });
   return {
+    engine: kind,
+    engineName,
     rows,
     prompts: prompts.map((p) => decodeBytes(p)),
     newTokens: s.newTokens,

@@ -2,7 +2,7 @@
 // baselines, measures loss, Mix'n'Match, consistency, speculative decoding and adaptive
 // retrieval, and writes report/README.md, SVG figures and results.json.
 //
-//   npm run report                       full mode (about 70 minutes on 2 cores; cached in runs/report/)
+//   npm run report                       full mode (about an hour on 2 idle cores; cached in runs/report/)
 //   npm run report -- --quick            tiny models, a few steps (CI smoke test; runs/report-quick/)
 //   options: --out <dir> (default report)  --runs <dir> (the training cache)
 import { existsSync } from 'node:fs';
@@ -11,7 +11,9 @@ import { cpus, loadavg, platform, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { describeBackend, paramCount, selectBackend, writeFileAtomic } from '@matformer/core';
-import { consistencyRows, speculativeRows } from './decoding';
+import { loadOrt } from '@matformer/core/onnx';
+import { resolveEngine } from '@matformer/train';
+import { consistencyRows, speculativeRows, type SpeculativeResult } from './decoding';
 import { lossRows, trainLMFamily } from './lm';
 import { readme } from './markdown';
 import { mixAndMatch } from './mix';
@@ -74,25 +76,43 @@ async function main(): Promise<void> {
   };
 
   const choice = await selectBackend();
+  const engine = await resolveEngine(settings.engine);
+  const ortLoads = await loadOrt().then(
+    () => true,
+    () => false,
+  );
   const load0 = loadavg()[0];
-  log(`report (${settings.mode}) → ${out}/, models cached in ${runs}/; backend ${describeBackend(choice)}; load ${load0.toFixed(1)}`);
+  log(`report (${settings.mode}) → ${out}/, models cached in ${runs}/; backend ${describeBackend(choice)}; training engine ${engine}; load ${load0.toFixed(1)}`);
 
-  const lmFam = await stage('LM training', () => trainLMFamily(settings.lm, runs, log));
-  const vitFam = await stage('ViT training', () => trainViTFamily(settings.vit, runs, log));
+  const lmFam = await stage('LM training', () => trainLMFamily(settings.lm, engine, runs, log));
+  const vitFam = await stage('ViT training', () => trainViTFamily(settings.vit, engine, runs, log));
   const losses = await stage('LM loss', () => lossRows(lmFam));
   const mix = await stage("Mix'n'Match", () => mixAndMatch(lmFam, settings.mix, log));
   const consistency = await stage('consistency', () => consistencyRows(lmFam, settings.consistency));
-  const speculative = await stage('speculative decoding', () => speculativeRows(lmFam, settings.speculative));
+  const speculative: SpeculativeResult[] = [];
+  for (const kind of settings.speculative.engines) {
+    if (kind === 'ort' && !ortLoads) {
+      log('speculative decoding on onnxruntime skipped: onnxruntime-node does not load here');
+      continue;
+    }
+    speculative.push(await stage(`speculative decoding (${kind})`, () => speculativeRows(lmFam, settings.speculative, kind)));
+  }
   const accuracy = await stage('ViT accuracy', () => accuracyRows(vitFam));
   const ret = await stage('retrieval', () => retrieval(vitFam, settings.retrieval));
 
+  const seedOf = (i: number) => lmFam.seeds[i];
   const training: TrainingRow[] = [
-    [lmFam.matformer, lmFam.upweighted, ...lmFam.baselines.values()].map((run) => ({ run, family: 'lm' as const })),
-    [vitFam.matformer, ...vitFam.baselines.values()].map((run) => ({ run, family: 'vit' as const })),
+    lmFam.seeds.flatMap((seed, i) => [
+      { run: lmFam.matformer[i], seed },
+      ...(i === 0 && lmFam.upweighted ? [{ run: lmFam.upweighted, seed }] : []),
+      ...[...lmFam.baselines.values()].map((runs) => ({ run: runs[i], seed: seedOf(i) })),
+    ]).map((x) => ({ ...x, family: 'lm' as const })),
+    [vitFam.matformer, ...vitFam.baselines.values()].map((run) => ({ run, seed: settings.vit.train.seed ?? 0, family: 'vit' as const })),
   ]
     .flat()
-    .map(({ run, family }) => ({
+    .map(({ run, family, seed }) => ({
       name: run.name,
+      seed,
       family,
       widths: run.model.config.granularities,
       params: paramCount(run.model.config),
@@ -111,13 +131,14 @@ async function main(): Promise<void> {
       node: process.versions.node,
       platform: `${platform()} ${release()}`,
       backend: describeBackend(choice),
+      engine: engine === 'ort' ? 'onnxruntime-node (cpu)' : `tfjs (${describeBackend(choice)})`,
       load: [load0, loadavg()[0]],
     },
     settings,
     training,
     curves: {
-      matformer: lmFam.matformer.curve,
-      baseline: lmFam.baselines.get(settings.lm.config.dFF)!.curve,
+      matformer: lmFam.matformer.map((r) => r.curve),
+      baseline: lmFam.baselines.get(settings.lm.config.dFF)!.map((r) => r.curve),
     },
     lm: {
       tokensPerModel: lmFam.tokensPerModel,

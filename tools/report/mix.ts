@@ -1,4 +1,4 @@
-// Mix'n'Match points for the loss-vs-params plot: the paper's heuristic configs plus an
+// Mix'n'Match points for the loss-vs-params plot (the first seed's MatLM): the paper's heuristic configs plus an
 // evolutionary search at a params budget between each pair of neighbouring granularities, all
 // through @matformer/mixnmatch with its evaluation cache (kept in the MatLM's run directory, so
 // a re-run with the same weights evaluates nothing twice). Every config is scored on the same
@@ -6,8 +6,7 @@
 import { join } from 'node:path';
 import { paramCount, type MatLM, type Widths } from '@matformer/core';
 import * as mm from '@matformer/mixnmatch';
-import { evaluateTask } from '@matformer/train';
-import type { LMFamily } from './lm';
+import { firstMatLM, type LMFamily } from './lm';
 import type { Settings } from './settings';
 import { si } from './svg';
 
@@ -43,7 +42,7 @@ export async function mixAndMatch(
   s: Settings['mix'],
   log: (line: string) => void,
 ): Promise<MixResult> {
-  const model: MatLM = f.matformer.model;
+  const model: MatLM = firstMatLM(f).model;
   const config = f.config;
   const task = f.evalTask(model);
   const points = new Map<string, MixPoint>();
@@ -56,13 +55,13 @@ export async function mixAndMatch(
   try {
     const space = mm.createSpace(config);
     const cost = mm.paramsCost(config);
-    const cache = await mm.EvaluationCache.open(join(f.matformer.dir, 'mixnmatch-cache.json'));
+    const cache = await mm.EvaluationCache.open(join(firstMatLM(f).dir, 'mixnmatch-cache.json'));
     const evaluator = cache.evaluator({
       modelId: mm.modelHash(model),
-      dataId: `${f.corpus.name}/val/${JSON.stringify(task.describe())}`,
+      dataId: `${f.corpus.name}/val/${f.engine}/${JSON.stringify(task.describe())}`,
       config,
-      evaluate: (w) => {
-        const r = evaluateTask(task, [w])[0];
+      evaluate: async (w) => {
+        const r = (await f.evaluate(task, [w]))[0];
         return { loss: r.loss, bitsPerToken: r.bitsPerToken };
       },
     });

@@ -22,47 +22,74 @@ export function figures(r: Results): Figure[] {
   // Uniform configs are the granularities themselves (already drawn); plot only the mixed ones.
   const mixed = r.lm.mix.points.filter((p) => !p.widths.every((w) => w === p.widths[0]));
   const front = r.lm.mix.front.filter((p) => mixed.includes(p));
+  const lo = (xs: number[]) => Math.min(...xs) * BITS;
+  const hi = (xs: number[]) => Math.max(...xs) * BITS;
+  const nSeeds = r.settings.lm.seeds.length;
+  const upLambdas = r.settings.lm.upweightedLambdas;
+  const lossSeries: Series[] = [
+    {
+      name: `MatLM (${nSeeds}-seed mean, range)`,
+      color: palette.matformer,
+      marker: 'circle',
+      line: true,
+      points: r.lm.losses.map((l) => ({
+        x: l.params,
+        y: l.matformer * BITS,
+        yLo: lo(l.matformerSeeds),
+        yHi: hi(l.matformerSeeds),
+        label: String(l.width),
+      })),
+    },
+    {
+      name: `baselines (${nSeeds}-seed mean, range)`,
+      color: palette.baseline,
+      marker: 'square',
+      line: true,
+      points: r.lm.losses.map((l) => ({
+        x: l.params,
+        y: l.baseline * BITS,
+        yLo: lo(l.baselineSeeds),
+        yHi: hi(l.baselineSeeds),
+      })),
+    },
+    {
+      name: `MatLM seed ${r.settings.lm.seeds[0]} (Mix'n'Match's)`,
+      color: palette.matformer,
+      marker: 'dot',
+      line: true,
+      dashed: true,
+      points: r.lm.losses.map((l) => ({ x: l.params, y: l.matformerSeeds[0] * BITS })),
+    },
+  ];
+  if (upLambdas && r.lm.losses.every((l) => l.upweighted !== undefined))
+    lossSeries.push({
+      name: `MatLM, λ = ${upLambdas.join(',')} (seed ${r.settings.lm.seeds[0]})`,
+      color: palette.extra,
+      marker: 'circle',
+      line: true,
+      dashed: true,
+      points: r.lm.losses.map((l) => ({ x: l.params, y: l.upweighted! * BITS })),
+    });
+  lossSeries.push(
+    {
+      name: "Mix'n'Match configs",
+      color: palette.mix,
+      marker: 'dot',
+      points: mixed.map((p) => ({ x: p.params, y: p.loss * BITS })),
+    },
+    {
+      name: "Mix'n'Match Pareto front",
+      color: palette.front,
+      marker: 'diamond',
+      points: front.map((p) => ({ x: p.params, y: p.loss * BITS })),
+    },
+  );
   add('lm-loss-vs-params.svg', {
     title: 'Held-out loss vs parameters (MatLM on Moby Dick)',
     xLabel: 'parameters',
     yLabel: 'validation loss (bits/byte)',
     xLog: true,
-    series: [
-      {
-        name: 'MatLM granularities',
-        color: palette.matformer,
-        marker: 'circle',
-        line: true,
-        points: r.lm.losses.map((l) => ({ x: l.params, y: l.matformer * BITS, label: String(l.width) })),
-      },
-      {
-        name: `MatLM, λ = ${r.settings.lm.upweightedLambdas.join(',')}`,
-        color: palette.extra,
-        marker: 'circle',
-        line: true,
-        dashed: true,
-        points: r.lm.losses.map((l) => ({ x: l.params, y: l.upweighted * BITS })),
-      },
-      {
-        name: 'independent baselines',
-        color: palette.baseline,
-        marker: 'square',
-        line: true,
-        points: r.lm.losses.map((l) => ({ x: l.params, y: l.baseline * BITS })),
-      },
-      {
-        name: "Mix'n'Match configs",
-        color: palette.mix,
-        marker: 'dot',
-        points: mixed.map((p) => ({ x: p.params, y: p.loss * BITS })),
-      },
-      {
-        name: "Mix'n'Match Pareto front",
-        color: palette.front,
-        marker: 'diamond',
-        points: front.map((p) => ({ x: p.params, y: p.loss * BITS })),
-      },
-    ],
+    series: lossSeries,
   });
 
   // (2) Consistency.
@@ -114,10 +141,10 @@ export function figures(r: Results): Figure[] {
     ],
   });
 
-  // (3) Speculative decoding.
-  const spec = r.lm.speculative.rows;
+  // (3) Speculative decoding. Acceptance does not depend on the engine (greedy): the first one's.
+  const spec = r.lm.speculative[0]?.rows ?? [];
   add('lm-speculative-acceptance.svg', {
-    title: `Speculative decoding: draft acceptance (greedy, k = ${r.lm.speculative.k})`,
+    title: `Speculative decoding: draft acceptance (greedy, k = ${r.settings.speculative.k})`,
     xLabel: 'draft parameters',
     yLabel: 'accepted / drafted tokens',
     xLog: true,
@@ -140,44 +167,54 @@ export function figures(r: Results): Figure[] {
       },
     ],
   });
+  const speedSeries: Series[] = [];
+  for (const res of r.lm.speculative) {
+    const dashed = res.engine !== r.lm.speculative[0].engine;
+    const tag = res.engine === 'ort' ? 'onnxruntime' : 'tfjs';
+    speedSeries.push(
+      {
+        name: `MatLM draft, ${tag}`,
+        color: palette.matformer,
+        marker: dashed ? 'triangle' : 'circle',
+        line: true,
+        dashed,
+        points: res.rows.map((s) => ({ x: s.params, y: s.matformer.speedup, label: dashed ? undefined : String(s.width) })),
+      },
+      {
+        name: `baseline draft, ${tag}`,
+        color: palette.baseline,
+        marker: dashed ? 'triangle' : 'square',
+        line: true,
+        dashed,
+        points: res.rows.map((s) => ({ x: s.params, y: s.baseline.speedup })),
+      },
+    );
+  }
+  speedSeries.push(
+    {
+      name: 'MatLM (FLOPs model)',
+      color: palette.extra,
+      marker: 'dot',
+      line: true,
+      dashed: true,
+      points: spec.map((s) => ({ x: s.params, y: s.matformer.analytic })),
+    },
+    {
+      name: 'baseline (FLOPs model)',
+      color: palette.front,
+      marker: 'dot',
+      line: true,
+      dashed: true,
+      points: spec.map((s) => ({ x: s.params, y: s.baseline.analytic })),
+    },
+  );
   add('lm-speculative-speedup.svg', {
     title: 'Speculative decoding: wall-clock speed-up over plain greedy',
     xLabel: 'draft parameters',
     yLabel: 'speed-up (×)',
     xLog: true,
     yInclude: [1],
-    series: [
-      {
-        name: 'MatLM draft (measured)',
-        color: palette.matformer,
-        marker: 'circle',
-        line: true,
-        points: spec.map((s) => ({ x: s.params, y: s.matformer.speedup, label: String(s.width) })),
-      },
-      {
-        name: 'baseline draft (measured)',
-        color: palette.baseline,
-        marker: 'square',
-        line: true,
-        points: spec.map((s) => ({ x: s.params, y: s.baseline.speedup })),
-      },
-      {
-        name: 'MatLM (FLOPs model)',
-        color: palette.matformer,
-        marker: 'dot',
-        line: true,
-        dashed: true,
-        points: spec.map((s) => ({ x: s.params, y: s.matformer.analytic })),
-      },
-      {
-        name: 'baseline (FLOPs model)',
-        color: palette.baseline,
-        marker: 'dot',
-        line: true,
-        dashed: true,
-        points: spec.map((s) => ({ x: s.params, y: s.baseline.analytic })),
-      },
-    ],
+    series: speedSeries,
   });
 
   // (4) Retrieval.
@@ -219,33 +256,44 @@ export function figures(r: Results): Figure[] {
         dashed: true,
         points: ret.map((x) => ({ x: x.flopsPerImage, y: x.baselineOwnDb })),
       },
+      {
+        name: '1-NN on raw pixels (L2)',
+        color: palette.grey,
+        marker: 'none',
+        line: true,
+        dashed: true,
+        points: [ret[0], ret[ret.length - 1]].map((x) => ({ x: x.flopsPerImage, y: r.vit.retrieval.pixels.retrievalAccuracy })),
+      },
     ],
   });
 
   // Training curves: a sanity check that both families trained (same steps, same data).
   // Per-step losses are noisy (one small batch each): plot a trailing moving average.
-  const n = r.curves.matformer.length;
+  const n = r.curves.matformer[0]?.length ?? 0;
   const window = Math.max(1, Math.round(n / 25));
   const smooth = (c: { step: number; loss: number }[]) =>
     c.map((p, i) => {
       const w = c.slice(Math.max(0, i - window + 1), i + 1);
       return { x: p.step, y: (w.reduce((s, q) => s + q.loss, 0) / w.length) * BITS };
     });
+  const seeds = r.settings.lm.seeds;
   const curves: Series[] = [
-    {
-      name: 'MatLM (full width)',
+    ...r.curves.matformer.map((c, i) => ({
+      name: `MatLM (full width), seed ${seeds[i]}`,
       color: palette.matformer,
-      marker: 'none',
+      marker: 'none' as const,
       line: true,
-      points: smooth(r.curves.matformer),
-    },
-    {
-      name: 'baseline (full width)',
+      dashed: i > 0,
+      points: smooth(c),
+    })),
+    ...r.curves.baseline.map((c, i) => ({
+      name: `baseline (full width), seed ${seeds[i]}`,
       color: palette.baseline,
-      marker: 'none',
+      marker: 'none' as const,
       line: true,
-      points: smooth(r.curves.baseline),
-    },
+      dashed: i > 0,
+      points: smooth(c),
+    })),
   ];
   add('lm-training.svg', {
     title: `Training loss, full-width models${window > 1 ? ` (mean of the last ${window} steps)` : ''}`,

@@ -98,10 +98,10 @@ describe('tools/report --quick', () => {
     for (const h of ['## Setup', '## 1.', '## 2.', '## 3.', '## 4.', '## 5.'])
       expect(readme, `section ${h}`).toContain(h);
 
-    // Setup, loss, Mix'n'Match budgets, Pareto front, consistency, speculative, retrieval,
-    // ViT accuracy, paper side by side, figures.
+    // Setup, loss, Mix'n'Match budgets, Pareto front, consistency, speculative (tfjs and
+    // onnxruntime), retrieval, ViT accuracy, paper side by side, figures.
     const ts = tables(readme);
-    expect(ts.length).toBe(10);
+    expect(ts.length).toBe(11);
     for (const [i, t] of ts.entries()) {
       expect(t.length, `table ${i} has a header and data rows`).toBeGreaterThan(1);
       for (const row of t) {
@@ -125,17 +125,35 @@ describe('tools/report --quick', () => {
 
     const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
     expect(results.settings.mode).toBe('quick');
+    expect(results.env.engine).toMatch(/onnxruntime/);
     expect(results.lm.losses).toHaveLength(4);
+    // Two seeds per model: every loss comes with its per-seed values, the mean between them.
+    for (const l of results.lm.losses) {
+      for (const k of ['matformer', 'baseline']) {
+        const seeds: number[] = l[`${k}Seeds`];
+        expect(seeds).toHaveLength(2);
+        expect(l[k]).toBeCloseTo((seeds[0] + seeds[1]) / 2, 10);
+      }
+    }
+    expect(readme).toMatch(/\| seed range \|/);
     expect(results.vit.retrieval.rows).toHaveLength(4);
-    // Greedy speculative decoding must reproduce plain greedy decoding exactly.
-    for (const row of results.lm.speculative.rows)
-      for (const fam of ['matformer', 'baseline'])
-        expect(row[fam].identical).toBe(results.lm.speculative.prompts.length);
+    // Raw-pixel 1-NN: a real accuracy over the whole split, and a row in both ViT tables.
+    expect(results.vit.retrieval.pixels.accuracy).toBeGreaterThan(0.5);
+    expect(results.vit.retrieval.pixels.database).toBeGreaterThan(8000); // every training image
+    expect(results.vit.retrieval.pixels.queries).toBe(results.settings.retrieval.pixelQueries);
+    expect(readme).toContain('| raw pixels (L2) |');
+    expect(readme).toContain('| 1-NN, raw pixels (L2) |');
+    // Speculative decoding on both engines; greedy must reproduce plain greedy decoding exactly.
+    expect(results.lm.speculative.map((s: { engine: string }) => s.engine)).toEqual(['tfjs', 'ort']);
+    for (const sp of results.lm.speculative)
+      for (const row of sp.rows)
+        for (const fam of ['matformer', 'baseline']) expect(row[fam].identical).toBe(sp.prompts.length);
 
     // Same settings: every model comes from the cache, nothing is retrained.
     const second = await report();
     expect(second).not.toMatch(/training \d+ steps/);
-    expect((second.match(/reusing the finished run/g) ?? []).length).toBe(11); // MatLM, its λ ablation, 4 baselines; MatViT, 4 baselines
+    // Per seed (2): MatLM and 4 baselines; the λ ablation (first seed); MatViT and 4 baselines.
+    expect((second.match(/reusing the finished run/g) ?? []).length).toBe(16);
     expect(readFileSync(join(out, 'README.md'), 'utf8')).toContain('| reused |');
   });
 

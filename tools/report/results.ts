@@ -7,6 +7,7 @@ import type { AccuracyRow, RetrievalResult } from './vit';
 
 export interface TrainingRow {
   name: string;
+  seed: number;
   family: 'lm' | 'vit';
   /** FFN widths trained jointly (MatFormer: all granularities; a baseline: one). */
   widths: number[];
@@ -25,6 +26,8 @@ export interface Environment {
   node: string;
   platform: string;
   backend: string;
+  /** Training engine of every model (and of the held-out scoring). */
+  engine: string;
   /** 1-minute load average at the start and at the end of the run. */
   load: [number, number];
 }
@@ -33,14 +36,18 @@ export interface Results {
   env: Environment;
   settings: Settings;
   training: TrainingRow[];
-  /** Training loss curves of the full-width models (MatLM full granularity, full baseline). */
-  curves: { matformer: { step: number; loss: number }[]; baseline: { step: number; loss: number }[] };
+  /**
+   * Training loss curves of the full-width models (MatLM full granularity, full baseline), one
+   * per seed (settings order).
+   */
+  curves: { matformer: { step: number; loss: number }[][]; baseline: { step: number; loss: number }[][] };
   lm: {
     tokensPerModel: number;
     losses: LossRow[];
     mix: MixResult;
     consistency: ConsistencyRow[];
-    speculative: SpeculativeResult;
+    /** One result per decoding engine measured (settings.speculative.engines). */
+    speculative: SpeculativeResult[];
   };
   vit: {
     imagesPerModel: number;

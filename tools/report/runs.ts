@@ -9,13 +9,15 @@ import {
   readMetrics,
   resolveTrainOptions,
   type Task,
+  type TrainEngine,
   type TrainOptions,
   type TrainReporter,
 } from '@matformer/train';
 
 /** Bump when the report's training recipe changes in a way the spec does not capture. */
 // 2: seed 0 made the first weight's initialisation unseeded (fixed in @matformer/core).
-export const RECIPE_VERSION = 2;
+// 3: trained on the onnxruntime engine, two seeds per model, longer runs (issue 14).
+export const RECIPE_VERSION = 3;
 
 export interface RunSpec {
   name: string;
@@ -23,6 +25,8 @@ export interface RunSpec {
   train: Partial<TrainOptions>;
   data: Record<string, unknown>;
   recipe: number;
+  /** The training engine (part of the spec: the engines agree only to float rounding). */
+  engine: TrainEngine;
 }
 
 export interface TrainedRun<M> {
@@ -51,6 +55,10 @@ function logReporter(name: string, log: (line: string) => void): TrainReporter {
         `  ${name}: step ${m.step}/${t.options.steps}  loss ${losses}  ${m.throughput.toFixed(0)} ${t.task.unit}/s  (${((now - last) / 1000).toFixed(0)} s since last line)`,
       );
       last = now;
+    },
+    onEval(e) {
+      const rows = e.rows.map((r) => `${r.name}:${r.bitsPerToken !== undefined ? `${r.bitsPerToken.toFixed(3)} bits` : r.loss.toFixed(4)}${r.accuracy !== undefined ? ` (${(100 * r.accuracy).toFixed(1)}%)` : ''}`);
+      log(`  ${name}: held-out at step ${e.step}: ${rows.join(' ')}`);
     },
   };
 }
@@ -103,7 +111,11 @@ export async function trainOrReuse<M extends AnyModel>(opts: {
     makeTask: opts.makeTask,
     train: spec.train,
     accept: (m, path) => modelOf(m, spec.model.arch, path) as AnyModel as M,
-    init: { reporter: logReporter(spec.name, opts.log), meta: { report: spec.name } },
+    init: {
+      reporter: logReporter(spec.name, opts.log),
+      meta: { report: spec.name },
+      engine: spec.engine,
+    },
     log: (line) => opts.log(`  ${spec.name}: ${line}`),
   });
   return summarise(spec.name, run.dir, run.model, run.status === 'reused');

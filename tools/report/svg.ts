@@ -8,6 +8,9 @@ export interface Point {
   y: number;
   /** Drawn next to the marker (e.g. a width). */
   label?: string;
+  /** An error bar from yLo to yHi (e.g. the range over seeds); both or neither. */
+  yLo?: number;
+  yHi?: number;
 }
 
 export interface Series {
@@ -139,7 +142,12 @@ export function plotSvg(spec: PlotSpec): string {
     all.map((p) => p.x),
     xLog,
   );
-  const [y0, y1] = range([...all.map((p) => p.y), ...(spec.yInclude ?? [])], false);
+  const bars = all.flatMap((p) =>
+    p.yLo !== undefined && p.yHi !== undefined && Number.isFinite(p.yLo) && Number.isFinite(p.yHi)
+      ? [p.yLo, p.yHi]
+      : [],
+  );
+  const [y0, y1] = range([...all.map((p) => p.y), ...bars, ...(spec.yInclude ?? [])], false);
   const sx = (x: number) =>
     M.left +
     (xLog
@@ -192,6 +200,19 @@ export function plotSvg(spec: PlotSpec): string {
   }
   for (const s of series) {
     for (const p of s.points) {
+      if (
+        p.yLo !== undefined &&
+        p.yHi !== undefined &&
+        Number.isFinite(p.yLo) &&
+        Number.isFinite(p.yHi) &&
+        p.yHi > p.yLo
+      ) {
+        const x = sx(p.x);
+        const [a, b] = [sy(p.yLo).toFixed(1), sy(p.yHi).toFixed(1)];
+        out.push(
+          `<path d="M${x.toFixed(1)},${a} L${x.toFixed(1)},${b} M${(x - 4).toFixed(1)},${a} L${(x + 4).toFixed(1)},${a} M${(x - 4).toFixed(1)},${b} L${(x + 4).toFixed(1)},${b}" fill="none" stroke="${s.color}" stroke-width="1.5"/>`,
+        );
+      }
       if (s.marker !== 'none') out.push(markerSvg(s.marker, sx(p.x), sy(p.y), s.color));
       if (p.label)
         out.push(

@@ -4,12 +4,15 @@
 import { flopsPerImage, MatViT, paramCount, type MatViTConfig } from '@matformer/core';
 import {
   baselineConfig,
+  evaluateOnOrt,
   evaluateTask,
   imageTask,
   loadMnist,
   splitDataset,
   subset,
+  type EvalRow,
   type ImageDataset,
+  type TrainEngine,
 } from '@matformer/train';
 import { embedImages, exactSearch, oneNNAccuracy } from '@matformer/retrieval';
 import { RECIPE_VERSION, trainOrReuse, type TrainedRun } from './runs';
@@ -18,9 +21,20 @@ import type { Settings, ViTSettings } from './settings';
 export interface ViTFamily {
   config: MatViTConfig;
   data: { train: ImageDataset; test: ImageDataset };
+  engine: TrainEngine;
   matformer: TrainedRun<MatViT>;
   baselines: Map<number, TrainedRun<MatViT>>;
   imagesPerModel: number;
+}
+
+/** 1-NN on raw pixels (L2, exact): the floor a learned classifier or embedding should beat. */
+export interface PixelNN {
+  /** Every training image as the database, every test image as a query. */
+  accuracy: number;
+  database: number;
+  queries: number;
+  /** The retrieval section's database and queries (the same images its encoders embed). */
+  retrievalAccuracy: number;
 }
 
 export interface AccuracyRow {
@@ -46,10 +60,12 @@ export interface RetrievalResult {
   rows: RetrievalRow[];
   database: number;
   queries: number;
+  pixels: PixelNN;
 }
 
 export async function trainViTFamily(
   s: ViTSettings,
+  engine: TrainEngine,
   root: string,
   log: (line: string) => void,
 ): Promise<ViTFamily> {
@@ -59,12 +75,12 @@ export async function trainViTFamily(
   const train = (name: string, config: MatViTConfig) =>
     trainOrReuse({
       root,
-      spec: { name, model: config, train: s.train, data: spec, recipe: RECIPE_VERSION },
+      spec: { name, model: config, train: s.train, data: spec, recipe: RECIPE_VERSION, engine },
       create: () => MatViT.create(config, s.train.seed ?? 0),
       makeTask: (m) => imageTask(m, data, taskOptions),
       log,
     });
-  log(`ViT family: MatViT ${s.config.granularities.join('/')} + ${s.config.granularities.length} baselines, ${s.train.steps} steps each on MNIST`);
+  log(`ViT family: MatViT ${s.config.granularities.join('/')} + ${s.config.granularities.length} baselines, ${s.train.steps} steps each on MNIST, engine ${engine}`);
   const matformer = await train('matvit', s.config);
   const baselines = new Map<number, TrainedRun<MatViT>>();
   for (const w of s.config.granularities)
@@ -72,6 +88,7 @@ export async function trainViTFamily(
   return {
     config: s.config,
     data,
+    engine,
     matformer,
     baselines,
     imagesPerModel: (s.train.steps ?? 0) * s.batchSize,
@@ -79,26 +96,37 @@ export async function trainViTFamily(
 }
 
 /** Test loss and accuracy of every MatViT granularity and of the baseline of the same width. */
-export function accuracyRows(f: ViTFamily): AccuracyRow[] {
-  const evalOf = (m: MatViT, widths: number[]) => {
+export async function accuracyRows(f: ViTFamily): Promise<AccuracyRow[]> {
+  const evalOf = async (m: MatViT, widths: number[]): Promise<EvalRow[]> => {
     const task = imageTask(m, f.data, { batchSize: 250 });
     try {
-      return evaluateTask(task, widths);
+      return f.engine === 'ort' ? await evaluateOnOrt(task, widths) : evaluateTask(task, widths);
     } finally {
       task.dispose();
     }
   };
-  const mat = evalOf(f.matformer.model, f.config.granularities);
-  return f.config.granularities.map((w, i) => {
-    const b = evalOf(f.baselines.get(w)!.model, [w])[0];
-    return {
+  const mat = await evalOf(f.matformer.model, f.config.granularities);
+  const rows: AccuracyRow[] = [];
+  for (const [i, w] of f.config.granularities.entries()) {
+    const b = (await evalOf(f.baselines.get(w)!.model, [w]))[0];
+    rows.push({
       width: w,
       params: paramCount(f.config, w),
       flopsPerImage: flopsPerImage(f.config, w),
       matformer: { loss: mat[i].loss, accuracy: mat[i].accuracy! },
       baseline: { loss: b.loss, accuracy: b.accuracy! },
-    };
-  });
+    });
+  }
+  return rows;
+}
+
+/** Exact L2 1-NN accuracy of `queries` against `db` on raw pixels (784 values in [0, 1]). */
+function pixelAccuracy(
+  db: { images: Float32Array; labels: Int32Array },
+  queries: { images: Float32Array; labels: Int32Array },
+): number {
+  const hits = exactSearch(db.images, queries.images, 1, { space: 'l2', dim: 28 * 28 });
+  return oneNNAccuracy(hits, db.labels, queries.labels);
 }
 
 export async function retrieval(f: ViTFamily, s: Settings['retrieval']): Promise<RetrievalResult> {
@@ -132,5 +160,14 @@ export async function retrieval(f: ViTFamily, s: Settings['retrieval']): Promise
       baselineOwnDb: isFull ? accuracy(baseDb, baseQ) : accuracy(await embed(base, db.images), baseQ),
     });
   }
-  return { rows, database: n, queries: q };
+  // The whole test split unless settings cap it (--quick: exact search over 8.9k images is slow).
+  const pq = Math.min(s.pixelQueries ?? Infinity, f.data.test.labels.length);
+  const pixelQueries = subset(f.data.test, Array.from({ length: pq }, (_, i) => i));
+  const pixels: PixelNN = {
+    accuracy: pixelAccuracy(f.data.train, pixelQueries),
+    database: f.data.train.labels.length,
+    queries: pq,
+    retrievalAccuracy: pixelAccuracy(db, queries),
+  };
+  return { rows, database: n, queries: q, pixels };
 }
