@@ -1,27 +1,30 @@
 // Speculative decoding with MatFormer drafts: a benchmark, not a test. Prints tables.
 //
 //   npx tsx --conditions=@matformer/source tools/bench-speculative.ts [options]
-//     --steps 200        training steps when no trained model is found (joint and baseline alike)
-//     --batch 4 --seq 64 training batch and window (the decode length stays within --seq)
-//     --prompts 8        held-out Moby Dick prompts, each --prompt-len 16 bytes, --new 48 new tokens
-//     --reps 2           timing repetitions (per prompt and config the fastest is kept)
-//     --engines tfjs,onnx   engines to run (onnx only where @matformer/core/onnx loads)
+//     --preset large     MatLM preset of the verifier (large: 25.4M params, decoding bound by weights)
+//     --steps 320 --batch 2 --seq 128   training (onnxruntime engine) when no cached run is found
+//     --train-only       train or load the models, then stop
+//     --prompts 8        held-out Moby Dick prompts, each --prompt-len 32 bytes, --new 96 new tokens
+//     --reps 3           timing repetitions (per prompt and config the median counts)
+//     --temperature 0.8  sampling rows
+//     --engines onnx     engines: onnx (the decoder graph: in-place KV buffer, fused ops; int8
+//                        drafts too), onnx-plain (the portable plain-op export), tfjs
 //     --ort-threads 1    onnxruntime intra-op threads
 //
-// Model: runs/default/model.safetensors (the lead's `lm-trainer train`) when it exists, else
-// runs/bench-speculative/matformer-*.safetensors, trained here on Moby Dick if absent. The
-// independent draft (a dense model at the smallest width, `baselineConfig`) is trained on the
-// same data with the same steps and cached beside it.
+// Models (cached under runs/bench-speculative/, trained by train's loadOrTrain on first use,
+// resumed if interrupted): the preset's MatFormer trained jointly on Moby Dick, and an
+// independent dense model at the smallest width (`baselineConfig`), same data, steps, recipe.
 //
 // Printed: consistency of each draft with the full model (expected sampling acceptance Σ min(p, q),
-// top-1 agreement, KL, greedy match); then per engine, verifier = the full model, draft = each
-// smaller granularity (extracted to a dense model, as one would deploy it) or the independent
-// model, greedy at several k and adaptive, with a shared KV cache, and rejection sampling at T=1:
-// acceptance, α, tokens per verifier call, wall-clock speed-up over plain decoding of the full
-// model (same engine, prompts and run), Leviathan et al.'s bound from the measured α and cost
-// ratio c (median single-token forward times), measured/bound, and where the time went (engine
-// forwards, cache rollback, the loop itself; per-call costs in the run). Greedy outputs are
-// checked to be identical to plain greedy decoding. Results also go to runs/bench-speculative/results.json.
+// top-1 agreement, KL, greedy match); per-call cost of the plain export vs the decoder graph;
+// then per engine, verifier = the full model, draft = each smaller granularity (extracted to a
+// dense model, as one would deploy it, float32 or int8 weights) or the independent model,
+// greedy at several k and adaptive, with a shared KV cache, and rejection sampling:
+// acceptance, α, tokens per verifier call, tokens/s and wall-clock speed-up over plain decoding of
+// the full model (same engine, prompts and run), Leviathan et al.'s bound from the measured α and
+// cost ratio c (median single-token forward times), measured/bound, and where the time went.
+// Greedy outputs are checked to be identical to plain greedy decoding. Results also go to
+// runs/bench-speculative/results.json.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { availableParallelism, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -151,7 +154,8 @@ async function loadOrTrainLM(
 // ---------------------------------------------------------------------------------------------
 // Engines: verifier = the full model, drafts = extracted submodels.
 
-type Factory = (model: MatLM, width?: number) => Promise<LMEngine<unknown>>;
+/** An engine for `model` (at `width`); `int8`: int8 weights (decoder graph only: drafts). */
+type Factory = (model: MatLM, width?: number, int8?: boolean) => Promise<LMEngine<unknown>>;
 
 async function engineFactory(kind: string): Promise<Factory | string> {
   if (kind === 'tfjs')
@@ -164,10 +168,11 @@ async function engineFactory(kind: string): Promise<Factory | string> {
       // 'onnx': the decoder graph (in-place KV buffer, fused attention); 'onnx-plain': the
       // portable plain-op export, whose every call feeds and returns the whole cache.
       if (kind === 'onnx')
-        return async (model, width) =>
+        return async (model, width, int8) =>
           (await onnx.OnnxDecoderEngine.fromModel(model, {
             widths: width,
             intraOpNumThreads: ortThreads,
+            quantize: int8 ? 'int8' : undefined,
           })) as LMEngine<unknown>;
       return async (model, width) =>
         (await onnx.OnnxLMEngine.fromBytes(toBytes(onnx, model, width), {
@@ -211,7 +216,8 @@ async function forwardMs(
 
 interface Config {
   label: string;
-  draft?: number | 'baseline';
+  /** Key of the draft engine: "<width>", "<width> int8", "baseline", "baseline int8". */
+  draft?: string;
   k?: number;
   adaptive?: boolean;
   shared?: boolean;
@@ -248,16 +254,26 @@ async function benchEngine(
     `\n== engine: ${kind}  (verifier: full width ${g[g.length - 1]}; drafts: extracted widths ${drafts.join(', ')})`,
   );
   const verifier = new TimedEngine(await make(model));
-  const draftEngines = new Map<number | 'baseline', TimedEngine<unknown>>();
-  for (const w of drafts) draftEngines.set(w, new TimedEngine(await make(model, w)));
+  // Drafts: each nested width extracted (as one would deploy it), the independent dense model,
+  // and on the decoder engine their int8-weight versions too (a quarter of the bytes per step).
+  const int8 = kind === 'onnx';
+  const draftEngines = new Map<string, TimedEngine<unknown>>();
+  for (const w of drafts) draftEngines.set(`${w}`, new TimedEngine(await make(model, w)));
   draftEngines.set('baseline', new TimedEngine(await make(baseline)));
+  if (int8) {
+    for (const w of drafts)
+      draftEngines.set(`${w} int8`, new TimedEngine(await make(model, w, true)));
+    draftEngines.set('baseline int8', new TimedEngine(await make(baseline, undefined, true)));
+  }
+  const nameOf = (d: string) =>
+    d.startsWith('baseline') ? d.replace('baseline', `independent ${g[0]}`) : `draft ${d}`;
 
   // Cost ratio c = draft step / verifier step (single token, mid-generation context), interleaved.
   const ctx = promptLen + Math.floor(newTokens / 2);
-  const nTime = kind === 'tfjs' ? 15 : 60;
-  const cost = new Map<number | 'baseline', number>();
+  const nTime = kind === 'tfjs' ? 15 : 40;
+  const cost = new Map<string, number>();
   const vTimes: number[] = [];
-  const dTimes = new Map<number | 'baseline', number[]>();
+  const dTimes = new Map<string, number[]>();
   for (let r = 0; r < 3; r++) {
     vTimes.push(...(await forwardMs(verifier, ctx, 1, nTime)));
     for (const [w, e] of draftEngines)
@@ -270,49 +286,50 @@ async function benchEngine(
   for (let k = 1; k <= 6; k++)
     verifyCost.set(k, median(await forwardMs(verifier, ctx, k + 1, nTime)) / vStep);
   console.log(
-    `verifier step ${f2(vStep)} ms; draft/verifier cost c: ${[...cost].map(([w, c]) => `${w}: ${f2(c)}`).join(', ')}`,
+    `verifier step ${f2(vStep)} ms; draft steps (ms) and c = draft step / verifier step:\n  ${[
+      ...cost,
+    ]
+      .map(([w, c]) => `${nameOf(w)}: ${f2(c * vStep)} (c ${f2(c)})`)
+      .join('\n  ')}`,
   );
   console.log(
     `verifier forward of k+1 tokens / of 1 token: ${[...verifyCost].map(([k, v]) => `k=${k}: ${f2(v)}`).join(', ')}`,
   );
 
-  const ks = kind === 'tfjs' ? [1, 2, 3] : [2, 3, 4, 6]; // tfjs steps are ~15× slower: fewer rows
   const T = f2(temperature);
   const configs: Config[] = [
     { label: 'plain greedy (full)' },
     { label: `plain sampling T=${T} (full)`, sample: true },
   ];
-  for (const [i, w] of drafts.entries()) {
-    // The widest draft costs most of a step: only short drafts can pay.
-    for (const k of i === drafts.length - 1 ? ks.slice(0, 2) : ks)
-      configs.push({ label: `draft ${w}, k=${k}`, draft: w, k, adaptive: false });
-    configs.push({ label: `draft ${w}, adaptive (k0=3)`, draft: w, k: 3, adaptive: true });
-  }
-  for (const k of [3, 4])
-    configs.push({ label: `independent ${g[0]}, k=${k}`, draft: 'baseline', k, adaptive: false });
-  configs.push({
-    label: `independent ${g[0]}, adaptive (k0=3)`,
-    draft: 'baseline',
-    k: 3,
-    adaptive: true,
-  });
-  for (const w of drafts.slice(0, 2))
+  const add = (d: string, k: number, extra: Partial<Config> = {}) =>
     configs.push({
-      label: `draft ${w} shared cache, k=4`,
-      draft: w,
-      k: 4,
+      label: `${nameOf(d)}${extra.shared ? ' shared cache' : ''}${extra.sample ? ` sampling T=${T}` : ''}, ${extra.adaptive ? 'adaptive (k0=3)' : `k=${k}`}`,
+      draft: d,
+      k,
       adaptive: false,
-      shared: true,
+      ...extra,
     });
-  for (const d of [...drafts.slice(0, 2), 'baseline' as const])
-    for (const k of [3, 4])
-      configs.push({
-        label: `${d === 'baseline' ? `independent ${g[0]}` : `draft ${d}`} sampling T=${T}, k=${k}`,
-        draft: d,
-        k,
-        adaptive: false,
-        sample: true,
-      });
+  const ks = kind === 'tfjs' ? [1, 2, 3] : [2, 3, 4, 6]; // tfjs steps are ~15× slower: fewer rows
+  for (const [i, w] of drafts.entries()) {
+    // The widest float draft costs most of a step: only short drafts can pay.
+    for (const k of i === 0 ? ks : ks.slice(1, 2)) add(`${w}`, k);
+    add(`${w}`, 3, { adaptive: true });
+  }
+  for (const k of [3, 4]) add('baseline', k);
+  if (int8) {
+    for (const w of drafts) {
+      for (const k of [3, 4, 6]) add(`${w} int8`, k);
+      add(`${w} int8`, 3, { adaptive: true });
+    }
+    for (const k of [3, 4]) add('baseline int8', k);
+    add('baseline int8', 3, { adaptive: true });
+  }
+  add(`${drafts[0]}`, 4, { shared: true });
+  if (int8) add(`${drafts[1]} int8`, 4, { shared: true });
+  for (const d of int8
+    ? [`${drafts[0]}`, `${drafts[0]} int8`, `${drafts[1]} int8`, 'baseline int8']
+    : [`${drafts[0]}`, 'baseline'])
+    for (const k of [3, 4]) add(d, k, { sample: true });
 
   // Every config on every prompt, `reps` times in rotated order; per (config, prompt) the
   // median run counts (and its split of the time).
@@ -432,11 +449,13 @@ async function benchEngine(
       bound,
       boundWithVerifyCost: boundV,
       tokensPerVerifierCall: r.tokens / r.verifierCalls,
+      tokensPerSecond: (r.tokens / r.ms) * 1000,
       identical: r.identical,
       prompts: prompts.length,
     });
     return [
       r.config.label,
+      f2((r.tokens / r.ms) * 1000),
       pct(r.accepted / r.drafted),
       f2(alpha),
       f2(r.tokens / r.verifierCalls),
@@ -452,6 +471,7 @@ async function benchEngine(
   table(
     [
       'config',
+      'tok/s',
       'accept',
       'α',
       'tok/vcall',
@@ -580,14 +600,21 @@ console.log(
 const full = await (consMake as Factory)(model);
 const consRows: (string | number)[][] = [];
 const cons: Record<string, unknown> = {};
-const candidates: [string, MatLM, number | undefined][] = [
+const candidates: [string, MatLM, number | undefined, boolean][] = [
   ...model.config.granularities
     .slice(0, -1)
-    .map((w): [string, MatLM, number] => [`MatFormer width ${w}`, model, w]),
-  [`independent width ${g0}`, baseline, undefined],
+    .map((w): [string, MatLM, number, boolean] => [`MatFormer width ${w}`, model, w, false]),
+  [`independent width ${g0}`, baseline, undefined, false],
 ];
-for (const [label, m, w] of candidates) {
-  const engine = await (consMake as Factory)(m, w);
+if (consKind === 'onnx')
+  candidates.push(
+    ...model.config.granularities
+      .slice(0, -1)
+      .map((w): [string, MatLM, number, boolean] => [`MatFormer width ${w} int8`, model, w, true]),
+    [`independent width ${g0} int8`, baseline, undefined, true],
+  );
+for (const [label, m, w, q] of candidates) {
+  const engine = await (consMake as Factory)(m, w, q);
   const r = await consistency(full, engine, windows, { prompts, greedyTokens: newTokens });
   engine.dispose();
   cons[label] = r;

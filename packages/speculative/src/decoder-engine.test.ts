@@ -32,6 +32,15 @@ describe('speculative decoding on the onnxruntime decoder engine (static KV buff
     full = await OnnxDecoderEngine.fromModel(model, { intraOpNumThreads: 1 });
     for (const [name, widths] of draftWidths)
       drafts.set(name, await OnnxDecoderEngine.fromModel(model, { widths, intraOpNumThreads: 1 }));
+    // An int8-weight draft: approximate by design; the float verifier keeps the output exact.
+    drafts.set(
+      'int8 nested 8',
+      await OnnxDecoderEngine.fromModel(model, {
+        widths: 8,
+        quantize: 'int8',
+        intraOpNumThreads: 1,
+      }),
+    );
   });
   afterAll(() => {
     full.dispose();
@@ -49,7 +58,7 @@ describe('speculative decoding on the onnxruntime decoder engine (static KV buff
     ref.dispose();
   });
 
-  it.each(draftWidths.map(([name]) => name))(
+  it.each([...draftWidths.map(([name]) => name), 'int8 nested 8'])(
     'draft %s: greedy speculative = plain greedy, 12 prompts × k 1..6 × adaptive on/off',
     async (name) => {
       const draft = drafts.get(name)!;

@@ -4,8 +4,8 @@ import { CheckpointError, ConfigError } from '../errors';
 import type { MatLM } from '../models/matlm';
 import { configOf } from '../models/registry';
 import {
+  decoderFileInfo,
   decoderSignature,
-  isDecoderFile,
   toOnnxDecoder,
   type DecoderExportOptions,
 } from './lm-decoder';
@@ -105,6 +105,8 @@ export class OnnxDecoderEngine implements LMEngine<OnnxDecoderState> {
     private readonly session: OrtSession,
     readonly config: MatLMConfig,
     opts: OnnxDecoderOptions,
+    /** Weight quantization of the graph ('int8' for drafts), or undefined (float32, exact). */
+    readonly quantize?: string,
   ) {
     this.vocabSize = config.vocabSize;
     this.maxSeqLen = config.maxSeqLen;
@@ -114,7 +116,7 @@ export class OnnxDecoderEngine implements LMEngine<OnnxDecoderState> {
     this.poolSize = opts.poolSize ?? 4;
     this.sig = decoderSignature(config.nLayers);
     const ep = opts.executionProviders?.[0] ?? 'cpu';
-    this.name = `onnxruntime-${ep} decoder [${this.widths.join(',')}]`;
+    this.name = `onnxruntime-${ep} decoder${quantize ? ` ${quantize}` : ''} [${this.widths.join(',')}]`;
   }
 
   /** A MatLM (at `widths`) exported in memory to the decoder graph and served. */
@@ -145,7 +147,8 @@ export class OnnxDecoderEngine implements LMEngine<OnnxDecoderState> {
     opts: OnnxDecoderOptions,
   ): Promise<OnnxDecoderEngine> {
     const config = configOf(file.config, 'matlm', source);
-    if (!isDecoderFile(file.bytes))
+    const info = decoderFileInfo(file.bytes);
+    if (!info.decoder)
       throw new CheckpointError(
         `${source} is not a MatLM decoder graph (export it with exportOnnxDecoder; plain exports run on OnnxLMEngine)`,
       );
@@ -162,7 +165,7 @@ export class OnnxDecoderEngine implements LMEngine<OnnxDecoderState> {
       source,
     );
     const session = await createSession(file.bytes, source, opts);
-    return new OnnxDecoderEngine(await loadOrt(), session, config, opts);
+    return new OnnxDecoderEngine(await loadOrt(), session, config, opts, info.quantize);
   }
 
   private takeBuffer(): KVBuffer {

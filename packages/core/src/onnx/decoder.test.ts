@@ -73,6 +73,26 @@ describe('MatLM decoder graph (GroupQueryAttention over a static KV buffer) + On
     },
   );
 
+  it('int8 weights (for drafts): close to the float model, not equal; a quarter of the bytes', async () => {
+    const ref = new TfjsLMEngine(model, [16, 64]);
+    const q = await OnnxDecoderEngine.fromModel(model, { widths: [16, 64], quantize: 'int8' });
+    expect(q.name).toBe('onnxruntime-cpu decoder int8 [16,64]');
+    expect(q.quantize).toBe('int8');
+    const [a, b] = [await ref.forward(prompt), await q.forward(prompt)];
+    const scale = a.logits.reduce((m, x) => Math.max(m, Math.abs(x)), 0);
+    const d = maxDiff(b.logits, a.logits);
+    expect(d).toBeGreaterThan(0);
+    expect(d / scale).toBeLessThan(0.1);
+    const f32 = toOnnxDecoder(model, { widths: [16, 64] }).bytes.length;
+    expect(toOnnxDecoder(model, { widths: [16, 64], quantize: 'int8' }).bytes.length).toBeLessThan(
+      f32,
+    );
+    ref.release(a.state);
+    q.release(b.state);
+    ref.dispose();
+    q.dispose();
+  });
+
   it('truncate is a view (rollback costs nothing); states stay valid (copy on write)', async () => {
     const dec = await OnnxDecoderEngine.fromModel(model, { widths: [16, 32] });
     const tokens = [2, 7, 1, 8, 2, 8, 1, 8, 2, 8];

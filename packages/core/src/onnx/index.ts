@@ -28,6 +28,7 @@ export {
   decoderSignature,
   decoderUnsupported,
   isDecoderFile,
+  decoderFileInfo,
   DECODER_GRAPH,
   type DecoderExportOptions,
   type DecoderGraphOptions,

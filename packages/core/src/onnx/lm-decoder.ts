@@ -32,6 +32,9 @@ export const GRAPH_KIND_KEY = 'matformer.graph';
 
 const MS = 'com.microsoft';
 
+/** Metadata key naming the weight quantization of a decoder file (absent = float32). */
+export const QUANT_KEY = 'matformer.quantize';
+
 /** Graph input/output names of a decoder file. */
 export function decoderSignature(nLayers: number): { inputs: string[]; outputs: string[] } {
   const per = (a: string, b: string) =>
@@ -51,7 +54,18 @@ export function decoderSignature(nLayers: number): { inputs: string[]; outputs: 
 export interface DecoderGraphOptions {
   /** SkipLayerNormalization + FastGelu contrib ops (default true); false: plain LayerNorm and tanh GELU. */
   fused?: boolean;
+  /**
+   * 'int8': the block matmuls read int8 weights (symmetric, one scale per output column) through
+   * onnxruntime's DynamicQuantizeMatMul: a quarter of the bytes per step, so on a CPU, where
+   * decoding streams the weights, a step costs several times less. NOT the same function as the
+   * float model (logits differ by ~1e-2): for speculative DRAFTS, whose errors the exact verifier
+   * corrects. Default: float32, equal to the tfjs forward to float tolerance.
+   */
+  quantize?: 'int8';
 }
+
+/** Weight data for quantizing (toOnnxDecoder supplies it). */
+export type WeightDataFn = (name: string) => { data: Float32Array; shape: number[] };
 
 /** Why a config cannot use the decoder graph (GroupQueryAttention's limits), or undefined. */
 export function decoderUnsupported(config: MatLMConfig): string | undefined {
@@ -66,9 +80,32 @@ export function buildDecoderGraph(
   g: GraphBuilder,
   config: MatLMConfig,
   w: WeightFn,
-  opts: DecoderGraphOptions = {},
+  opts: DecoderGraphOptions & { weightData?: WeightDataFn } = {},
 ): void {
   const fused = opts.fused ?? true;
+  const q8 = opts.quantize === 'int8';
+  if (q8 && !opts.weightData) throw new Error('internal: int8 quantization needs weightData');
+  /**
+   * x · W (+ bias) where W is the weight `name` [K, N] (or stored [N, K] with `storedT`): float
+   * MatMul/FusedMatMul, or int8 DynamicQuantizeMatMul with per-column scales.
+   */
+  const matmul = (x: string, name: string, storedT = false, bias?: string): string => {
+    if (q8) {
+      const { q, scale, zero } = int8Weight(g, name, opts.weightData!, storedT);
+      return g.opN(
+        'DynamicQuantizeMatMul',
+        [x, q, scale, zero, ...(bias ? [bias] : [])],
+        {},
+        { domain: MS },
+      )[0];
+    }
+    let y: string;
+    if (!storedT) y = g.op('MatMul', [x, w(name)]);
+    else if (fused)
+      y = g.opN('FusedMatMul', [x, w(name)], { transB: { int: 1 } }, { domain: MS })[0];
+    else y = g.op('MatMul', [x, transposed(name)]);
+    return bias ? g.op('Add', [y, bias]) : y;
+  };
   const { dModel: C, nHeads: H, vocabSize: V, nLayers: L, normEps: eps } = config;
   const hd = C / H;
   const ids = g.input('input_ids', DataType.INT64, [1, 'seq']);
@@ -114,39 +151,23 @@ export function buildDecoderGraph(
     g.scope(p, () => {
       g.scope('attn', () => {
         const a = addNorm(`${p}.ln1`); // [1, T, C]
-        const qkv = g.op('Add', [
-          g.op('MatMul', [a, w(`${p}.attn.qkv.weight`)]),
-          w(`${p}.attn.qkv.bias`),
-        ]); // [1, T, 3C] = q | k | v, each H heads of hd: GQA's packed layout
+        const qkv = matmul(a, `${p}.attn.qkv.weight`, false, w(`${p}.attn.qkv.bias`)); // [1, T, 3C] = q | k | v, each H heads of hd: GQA's packed layout
         const [ctx] = g.opN(
           'GroupQueryAttention',
           [qkv, '', '', past[l].k, past[l].v, seqlensK, total],
           { num_heads: { int: H }, kv_num_heads: { int: H }, scale: { float: 1 / Math.sqrt(hd) } },
           { outputs: [`${p}/attn/ctx`, `present_key_${l}`, `present_value_${l}`], domain: MS },
         ); // [1, T, C]
-        delta = {
-          y: g.op('MatMul', [ctx, w(`${p}.attn.out.weight`)]),
-          bias: w(`${p}.attn.out.bias`),
-        };
+        delta = { y: matmul(ctx, `${p}.attn.out.weight`), bias: w(`${p}.attn.out.bias`) };
       });
       g.scope('ffn', () => {
         const a = addNorm(`${p}.ln2`);
         // fc1 is stored [m, C]: FusedMatMul's transB reads it as [C, m].
-        const f1 = fused
-          ? g.opN(
-              'FusedMatMul',
-              [a, w(`${p}.ffn.fc1.weight`)],
-              { transB: { int: 1 } },
-              { domain: MS },
-            )[0]
-          : g.op('MatMul', [a, transposed(`${p}.ffn.fc1.weight`)]);
+        const f1 = matmul(a, `${p}.ffn.fc1.weight`, true);
         const act = fused
           ? g.opN('FastGelu', [f1, w(`${p}.ffn.fc1.bias`)], {}, { domain: MS })[0]
           : gelu(g, g.op('Add', [f1, w(`${p}.ffn.fc1.bias`)]));
-        delta = {
-          y: g.op('MatMul', [act, w(`${p}.ffn.fc2.weight`)]),
-          bias: w(`${p}.ffn.fc2.bias`),
-        };
+        delta = { y: matmul(act, `${p}.ffn.fc2.weight`), bias: w(`${p}.ffn.fc2.bias`) };
       });
     });
   }
@@ -172,6 +193,46 @@ export function buildDecoderGraph(
   function transposed(name: string): string {
     return g.op('Transpose', [w(name)], { perm: { ints: [1, 0] } });
   }
+}
+
+/**
+ * Adds weight `name` as int8 [K, N] (transposed from a stored [N, K] with `storedT`), symmetric
+ * per output column: scale_n = max_k |W[k, n]| / 127, q = round(W / scale_n); zero points 0.
+ */
+function int8Weight(
+  g: GraphBuilder,
+  name: string,
+  weightData: WeightDataFn,
+  storedT: boolean,
+): { q: string; scale: string; zero: string } {
+  const { data, shape } = weightData(name);
+  const [K, N] = storedT ? [shape[1], shape[0]] : [shape[0], shape[1]];
+  const at = storedT
+    ? (k: number, n: number) => data[n * K + k]
+    : (k: number, n: number) => data[k * N + n];
+  const scale = new Float32Array(N);
+  for (let k = 0; k < K; k++)
+    for (let n = 0; n < N; n++) scale[n] = Math.max(scale[n], Math.abs(at(k, n)));
+  for (let n = 0; n < N; n++) scale[n] = scale[n] > 0 ? scale[n] / 127 : 1;
+  const q = new Int8Array(K * N);
+  for (let k = 0; k < K; k++)
+    for (let n = 0; n < N; n++)
+      q[k * N + n] = Math.max(-127, Math.min(127, Math.round(at(k, n) / scale[n])));
+  const qName = `${name}.int8`;
+  g.initializers.push({
+    name: qName,
+    dims: [K, N],
+    dataType: DataType.INT8,
+    rawData: new Uint8Array(q.buffer),
+  });
+  const zero = `${name}.int8_zero`;
+  g.initializers.push({
+    name: zero,
+    dims: [N],
+    dataType: DataType.INT8,
+    rawData: new Uint8Array(N),
+  });
+  return { q: qName, scale: g.weight(`${name}.int8_scale`, scale, [N]), zero };
 }
 
 export interface DecoderExportOptions extends DecoderGraphOptions {
@@ -205,7 +266,12 @@ export function toOnnxDecoder(
       }
       return name;
     };
-    buildDecoderGraph(g, config, w, opts);
+    const weightData: WeightDataFn = (name) => {
+      const t = dense.params[name];
+      if (!t) throw new Error(`internal: the graph uses a weight the model lacks: ${name}`);
+      return { data: t.dataSync() as Float32Array, shape: t.shape };
+    };
+    buildDecoderGraph(g, config, w, { ...opts, weightData });
     const bytes = encodeGraph(g, {
       name: 'matformer_matlm_decoder',
       producer: '@matformer/core',
@@ -217,6 +283,7 @@ export function toOnnxDecoder(
         [metadataKeys.version]: ONNX_FORMAT_VERSION,
         [metadataKeys.config]: JSON.stringify({ ...config, layerDFF: storedWidths(config) }),
         [GRAPH_KIND_KEY]: DECODER_GRAPH,
+        ...(opts.quantize ? { [QUANT_KEY]: opts.quantize } : {}),
       },
     });
     return { bytes, widths, params: dense.storedParamCount };
@@ -236,14 +303,20 @@ export async function exportOnnxDecoder(
   return { bytes: bytes.length, widths, params };
 }
 
-/** Whether ModelProto bytes hold a decoder graph (`toOnnxDecoder`) rather than the plain export. */
-export function isDecoderFile(bytes: Uint8Array): boolean {
+/** What the metadata of ModelProto bytes says: a decoder graph (`toOnnxDecoder`)? quantized how? */
+export function decoderFileInfo(bytes: Uint8Array): { decoder: boolean; quantize?: string } {
   try {
     const m = ModelProto.decode(bytes) as unknown as {
       metadataProps?: { key: string; value: string }[];
     };
-    return m.metadataProps?.find((p) => p.key === GRAPH_KIND_KEY)?.value === DECODER_GRAPH;
+    const meta = new Map((m.metadataProps ?? []).map((p) => [p.key, p.value]));
+    return { decoder: meta.get(GRAPH_KIND_KEY) === DECODER_GRAPH, quantize: meta.get(QUANT_KEY) };
   } catch {
-    return false;
+    return { decoder: false };
   }
+}
+
+/** Whether ModelProto bytes hold a decoder graph (`toOnnxDecoder`) rather than the plain export. */
+export function isDecoderFile(bytes: Uint8Array): boolean {
+  return decoderFileInfo(bytes).decoder;
 }
