@@ -102,9 +102,11 @@ export function fullSettings(): Settings {
     },
     vit: {
       config: vitConfig,
-      train: { steps: 2500, lr: 3e-3, warmupSteps: 100, evalEvery: 500, checkpointEvery: 500, seed: 0 },
+      // Measured: with these shifts the MatViT was at 85% test accuracy after 1,000 steps of a
+      // 2,500-step schedule; 1-NN on raw pixels gets 95.2% on this split, so train longer.
+      train: { steps: 4000, lr: 3e-3, warmupSteps: 100, evalEvery: 1000, checkpointEvery: 500, seed: 0 },
       batchSize: 64,
-      maxShift: 2, // 18 epochs of the 8.9k training digits: shifts keep the models from memorising them
+      maxShift: 2, // 29 epochs of the 8.9k training digits: shifts keep the models from memorising them
       testFraction: 1 / 9,
     },
     mix: { evaluations: 12, population: 8 },
