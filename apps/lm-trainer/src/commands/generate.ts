@@ -147,9 +147,9 @@ export function registerGenerate(program: Command): void {
 }
 
 /**
- * The model (at `widths`) exported in memory and served by onnxruntime-node: the decoder graph
- * (in-place KV buffer, fused attention; small cost per call) where onnxruntime can run it,
- * else the plain-op export.
+ * The model (at `widths`) exported in memory and served by onnxruntime-node: on the CPU the
+ * decoder graph (in-place KV buffer, fused attention; small cost per call) where its head size
+ * allows, else the plain-op export.
  */
 async function inMemoryOnnx(
   model: MatLM,
@@ -158,7 +158,8 @@ async function inMemoryOnnx(
 ): Promise<LMEngine> {
   const onnx = await import('@matformer/core/onnx');
   const executionProviders = device === 'cuda' ? ['cuda', 'cpu'] : ['cpu'];
-  if (!onnx.decoderUnsupported(model.config))
+  // GroupQueryAttention's CUDA kernel is fp16-only: the float32 decoder graph is for the CPU.
+  if (device === 'cpu' && !onnx.decoderUnsupported(model.config))
     return onnx.OnnxDecoderEngine.fromModel(model, { widths, executionProviders });
   const bytes = onnx.toOnnx(model, widths === undefined ? {} : { widths }).bytes;
   return onnx.OnnxLMEngine.fromBytes(bytes, { executionProviders });
