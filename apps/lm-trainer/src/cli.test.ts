@@ -169,7 +169,7 @@ describe('lm-trainer CLI', () => {
     expect(a.code).toBe(1);
     expect(a.stderr).toMatch(/--steps must be an integer ≥ 1, got "many"/);
     const b = await lmTrainer('train', '--preset', 'huge', '--run', join(dir, 'y'));
-    expect(b.stderr).toMatch(/unknown preset "huge"; allowed: tiny, small, base/);
+    expect(b.stderr).toMatch(/unknown preset "huge"; allowed: tiny, mini, small, base/);
     const c = await lmTrainer('generate', '--run', join(dir, 'run'), '--widths', '12');
     expect(c.stderr).toMatch(/widths\[0\] = 12 is out of range; layer 0 allows \[8, 16, 32, 64\]/);
     const d = await lmTrainer('eval', '--run', join(dir, 'nothing-here'));

@@ -25,7 +25,7 @@ describe('ModelConfig', () => {
 
   it('rejects unknown presets and archs by name', () => {
     expect(() => matlmConfig('huge' as 'tiny')).toThrow(
-      /unknown MatLM preset "huge"; allowed: tiny, small, base/,
+      /unknown MatLM preset "huge"; allowed: tiny, mini, small, base/,
     );
     expect(() =>
       validateConfig({ ...matlmConfig('tiny'), arch: 'gpt' } as unknown as MatLMConfig),
