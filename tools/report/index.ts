@@ -142,6 +142,9 @@ async function main(): Promise<void> {
     },
     lm: {
       tokensPerModel: lmFam.tokensPerModel,
+      heldOut: lmFam.matformer.map((run) =>
+        run.evals.map((e) => ({ step: e.step, losses: settings.lm.config.granularities.map((w) => e.losses[String(w)]) })),
+      ),
       losses,
       mix,
       consistency,

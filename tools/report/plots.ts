@@ -295,6 +295,25 @@ export function figures(r: Results): Figure[] {
       points: smooth(c),
     })),
   ];
+  // Held-out loss of every granularity during training: how the widths separate with tokens.
+  const tokensPerStep = r.settings.lm.batchSize * r.settings.lm.seqLen;
+  const widthColors = [palette.mix, palette.front, palette.extra, palette.matformer];
+  add('lm-heldout-vs-tokens.svg', {
+    title: 'Held-out loss of each MatLM granularity during training',
+    xLabel: 'training tokens',
+    yLabel: 'validation loss (bits/byte)',
+    xFormat: si,
+    series: r.settings.lm.config.granularities.flatMap((w, wi) =>
+      r.lm.heldOut.map((evals, si_) => ({
+        name: `d_ff ${w}, seed ${r.settings.lm.seeds[si_]}`,
+        color: widthColors[wi % widthColors.length],
+        marker: (si_ === 0 ? 'circle' : 'triangle') as 'circle' | 'triangle',
+        line: true,
+        dashed: si_ > 0,
+        points: evals.map((e) => ({ x: e.step * tokensPerStep, y: e.losses[wi] * BITS })),
+      })),
+    ),
+  });
   add('lm-training.svg', {
     title: `Training loss, full-width models${window > 1 ? ` (mean of the last ${window} steps)` : ''}`,
     xLabel: 'step',

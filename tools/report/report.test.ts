@@ -85,6 +85,7 @@ const FIGURES = [
   'lm-speculative-speedup.svg',
   'vit-retrieval.svg',
   'lm-training.svg',
+  'lm-heldout-vs-tokens.svg',
 ];
 
 describe('tools/report --quick', () => {

@@ -43,6 +43,11 @@ export interface Results {
   curves: { matformer: { step: number; loss: number }[][]; baseline: { step: number; loss: number }[][] };
   lm: {
     tokensPerModel: number;
+    /**
+     * Held-out loss (nats) of every granularity during training, per MatLM seed (settings
+     * order): at every evalEvery steps and at the end; losses in ascending width order.
+     */
+    heldOut: { step: number; losses: number[] }[][];
     losses: LossRow[];
     mix: MixResult;
     consistency: ConsistencyRow[];

@@ -39,6 +39,8 @@ export interface TrainedRun<M> {
   reused: boolean;
   /** Training loss of the widest granularity, per step. */
   curve: { step: number; loss: number }[];
+  /** Held-out evaluations during training (every evalEvery steps and at the end): loss (nats) by row name. */
+  evals: { step: number; losses: Record<string, number> }[];
 }
 
 function logReporter(name: string, log: (line: string) => void): TrainReporter {
@@ -69,7 +71,11 @@ async function summarise<M>(
   model: M,
   reused: boolean,
 ): Promise<TrainedRun<M>> {
-  const steps = (await readMetrics(dir)).filter((r) => r.type === 'step') as unknown as {
+  const records = await readMetrics(dir);
+  const evals = (
+    records.filter((r) => r.type === 'eval') as unknown as { step: number; rows: { name: string; loss: number }[] }[]
+  ).map((e) => ({ step: e.step, losses: Object.fromEntries(e.rows.map((r) => [r.name, r.loss])) }));
+  const steps = records.filter((r) => r.type === 'step') as unknown as {
     step: number;
     ms: number;
     losses: Record<string, number>;
@@ -84,6 +90,7 @@ async function summarise<M>(
     seconds: steps.reduce((s, r) => s + r.ms, 0) / 1000,
     reused,
     curve: steps.map((r) => ({ step: r.step, loss: widest(r.losses) })),
+    evals,
   };
 }
 
