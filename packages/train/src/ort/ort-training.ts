@@ -9,8 +9,8 @@ import type { XYBatch } from './families';
 
 /**
  * The trainer's onnxruntime side: gradients from the compiled joint graph, global-norm clipping
- * and AdamW on the engine's Float32Arrays (measured: the update is a few ms of a step, so it
- * stays in JS rather than in the graph). The model's tfjs variables and the tfjs AdamW are
+ * and AdamW on the engine's Float32Arrays (measured 45–85 ms for the 3.3M-parameter small
+ * model under load, ~5–10% of a joint step: simple, exact, and left in JS for now). The model's tfjs variables and the tfjs AdamW are
  * only written on `copyTo` (checkpoints, the end of a run), so both engines share one format.
  */
 export class OrtTraining {
