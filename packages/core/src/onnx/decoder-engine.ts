@@ -21,8 +21,8 @@ import {
 
 /**
  * One sequence's KV memory: a static buffer per layer and side [1, H, capacity, hd], fed to the
- * decoder graph as past_* and fetched as present_* (the same memory: the attention op appends
- * in place). States are (buffer, length) views; several may share one buffer.
+ * decoder graph as past_* (zero-copy); each call's new keys and values are written in after it.
+ * States are (buffer, length) views; several may share one buffer.
  */
 class KVBuffer {
   /** [k_0, v_0, k_1, v_1, …], each H·capacity·hd floats. */
@@ -41,6 +41,17 @@ class KVBuffer {
     this.tensors = this.data.map((d) => new ort.Tensor('float32', d, [1, H, capacity, hd]));
   }
 
+  /** Writes new positions [P, P + T) of buffer i from [T, H, hd] rows (a graph's new_* output). */
+  write(i: number, rows: Float32Array, P: number, T: number): void {
+    const { H, capacity, hd } = this.dims;
+    const d = this.data[i];
+    for (let t = 0; t < T; t++)
+      for (let h = 0; h < H; h++) {
+        const from = (t * H + h) * hd;
+        d.set(rows.subarray(from, from + hd), (h * capacity + P + t) * hd);
+      }
+  }
+
   /** Copies the first n positions of every layer from another buffer. */
   copyFrom(src: KVBuffer, n: number): void {
     const { H, capacity, hd } = this.dims;
@@ -51,6 +62,13 @@ class KVBuffer {
       }
     });
   }
+}
+
+/** Pre-allocated fetches of one call's new keys/values; busy while a call uses them. */
+interface Rows {
+  data: Float32Array[];
+  tensors: OrtTensor[];
+  busy: boolean;
 }
 
 interface DecoderDims {
@@ -156,16 +174,34 @@ export class OnnxDecoderEngine implements LMEngine<OnnxDecoderState> {
     const sig = decoderSignature(L);
     const cache = [1, H, 'capacity', C / H];
     const inShape = (i: number) => (i < 2 ? [1, 'seq'] : i === 2 ? [1] : i === 3 ? [] : cache);
+    const rows = [1, 'seq', C];
     checkSignature(
       file,
       {
         inputs: sig.inputs.map((name, i) => ({ name, shape: inShape(i) })),
-        outputs: sig.outputs.map((name, i) => ({ name, shape: i ? cache : [1, 'seq', V] })),
+        outputs: sig.outputs.map((name, i) => ({ name, shape: i ? rows : [1, 'seq', V] })),
       },
       source,
     );
     const session = await createSession(file.bytes, source, opts);
     return new OnnxDecoderEngine(await loadOrt(), session, config, opts, info.quantize);
+  }
+
+  /** Pre-allocated new_* fetches for T tokens (kept per T: verification sizes repeat). */
+  private readonly rows = new Map<number, Rows>();
+  private newRows(T: number): Rows {
+    let r = this.rows.get(T);
+    if (!r || r.busy) {
+      const C = this.dims.H * this.dims.hd;
+      const data = Array.from({ length: 2 * this.dims.L }, () => new Float32Array(T * C));
+      r = {
+        data,
+        tensors: data.map((d) => new this.ort.Tensor('float32', d, [1, T, C])),
+        busy: false,
+      };
+      if (!this.rows.has(T) && this.rows.size < 64) this.rows.set(T, r);
+    }
+    return r;
   }
 
   private takeBuffer(): KVBuffer {
@@ -229,6 +265,8 @@ export class OnnxDecoderEngine implements LMEngine<OnnxDecoderState> {
 
     const { Tensor } = this.ort;
     const logits = new Float32Array(T * this.vocabSize);
+    const fresh = this.newRows(T);
+    fresh.busy = true; // another forward in flight meanwhile gets its own
     const feeds: Record<string, OrtTensor> = {
       input_ids: new Tensor('int64', ids, [1, T]),
       position_ids: new Tensor('int64', pos, [1, T]),
@@ -240,13 +278,16 @@ export class OnnxDecoderEngine implements LMEngine<OnnxDecoderState> {
     };
     for (let i = 0; i < buffer.tensors.length; i++) {
       feeds[this.sig.inputs[4 + i]] = buffer.tensors[i];
-      fetches[this.sig.outputs[1 + i]] = buffer.tensors[i];
+      fetches[this.sig.outputs[1 + i]] = fresh.tensors[i];
     }
     try {
       await this.session.run(feeds, fetches);
+      for (let i = 0; i < fresh.data.length; i++) buffer.write(i, fresh.data[i], P, T);
     } catch (e) {
       if (buffer.live.size === 0) this.recycle(buffer);
       throw e;
+    } finally {
+      fresh.busy = false;
     }
     return { logits, state: this.track(buffer, P + T) };
   }

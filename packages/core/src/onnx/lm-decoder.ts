@@ -11,13 +11,16 @@ import { ModelProto } from './schema';
 
 /**
  * The MatLM *decoder* graph: the same model as `exportOnnx` writes, cut for low per-call cost
- * on onnxruntime (CPU or CUDA), as onnxruntime-genai serves LLMs:
+ * on onnxruntime's CPU provider:
  *
  * - attention is onnxruntime's `GroupQueryAttention` contrib op (domain com.microsoft) over a
- *   static KV buffer per layer [1, H, capacity, hd] that the caller feeds as `past_key_l` and
- *   also fetches as `present_key_l` (the same memory): the op appends the new positions in
- *   place and attends to the first `total_sequence_length` positions only. Nothing copies or
- *   reallocates the cache, and rolling back rejected draft tokens is just a smaller length;
+ *   static KV buffer per layer [1, H, capacity, hd] that the caller feeds as `past_key_l`
+ *   (zero-copy: an ort.Tensor over the caller's array) with the valid length in
+ *   `seqlens_k` / `total_sequence_length`; the op reads only the valid positions. The graph
+ *   returns only this call's keys and values (`new_key_l` [1, T, C]), which the caller writes
+ *   into its buffer: a few KB per call instead of the whole cache (measured: fetching the whole
+ *   cache back into JS, even into pre-allocated tensors, costs more than the step). Rolling back
+ *   rejected draft tokens is just a smaller length;
  * - positions come in as `position_ids` and the lengths as `seqlens_k` / `total_sequence_length`
  *   (int32), so there is no shape arithmetic in the graph;
  * - with `fused` (the default), residual adds and LayerNorms are `SkipLayerNormalization`, the
@@ -47,7 +50,7 @@ export function decoderSignature(nLayers: number): { inputs: string[]; outputs: 
       'total_sequence_length',
       ...per('past_key', 'past_value'),
     ],
-    outputs: ['logits', ...per('present_key', 'present_value')],
+    outputs: ['logits', ...per('new_key', 'new_value')],
   };
 }
 
@@ -156,8 +159,11 @@ export function buildDecoderGraph(
           'GroupQueryAttention',
           [qkv, '', '', past[l].k, past[l].v, seqlensK, total],
           { num_heads: { int: H }, kv_num_heads: { int: H }, scale: { float: 1 / Math.sqrt(hd) } },
-          { outputs: [`${p}/attn/ctx`, `present_key_${l}`, `present_value_${l}`], domain: MS },
+          { count: 3, domain: MS },
         ); // [1, T, C]
+        // This call's keys and values [1, T, C] (= [T, H, hd]): the caller writes them into its buffer.
+        g.op('Slice', [qkv, g.i64([C]), g.i64([2 * C]), g.i64([2])], {}, `new_key_${l}`);
+        g.op('Slice', [qkv, g.i64([2 * C]), g.i64([3 * C]), g.i64([2])], {}, `new_value_${l}`);
         delta = { y: matmul(ctx, `${p}.attn.out.weight`), bias: w(`${p}.attn.out.bias`) };
       });
       g.scope('ffn', () => {
@@ -185,8 +191,8 @@ export function buildDecoderGraph(
   });
   g.output('logits', DataType.FLOAT, [1, 'seq', V]);
   for (let l = 0; l < L; l++) {
-    g.output(`present_key_${l}`, DataType.FLOAT, cache);
-    g.output(`present_value_${l}`, DataType.FLOAT, cache);
+    g.output(`new_key_${l}`, DataType.FLOAT, [1, 'seq', C]);
+    g.output(`new_value_${l}`, DataType.FLOAT, [1, 'seq', C]);
   }
 
   /** A weight read transposed (plain mode: onnxruntime folds the Transpose of a constant). */
