@@ -97,8 +97,9 @@ export interface OnnxDecoderOptions extends OrtOptions {
 /**
  * A MatLM served by onnxruntime-node from the decoder graph (`toOnnxDecoder`), as an LMEngine,
  * with a small fixed cost per call: the KV cache is a static buffer per layer that onnxruntime
- * reads and extends in place (fed and fetched zero-copy), logits are written into an array
- * allocated for the call, and there is no shape arithmetic in the graph. `truncate` costs
+ * reads zero-copy, the graph returns only the call's new keys/values (written into the buffer
+ * here), logits are written into an array allocated for the call, and there is no shape
+ * arithmetic in the graph. `truncate` costs
  * nothing (a shorter view of the same buffer); `forward` from a state that another live state
  * extends past copies that prefix to a fresh buffer first (copy on write), so every state
  * stays valid as the LMEngine contract says, and the usual linear use (decode, verify, roll
