@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -138,6 +138,80 @@ describe('lm-trainer CLI', () => {
       expect(o.stdout).toMatch(/\] 40 tokens in \d+ ms/);
       expect(text(o.stdout)).toBe(text(outs[0].stdout));
     }
+  });
+
+  it('takes the model shape from flags or a config file, and names a bad field', async () => {
+    const shaped = await lmTrainer(
+      'train',
+      '--preset',
+      'tiny',
+      '--d-model',
+      '24',
+      '--layers',
+      '1',
+      '--heads',
+      '3',
+      '--ffn-widths',
+      '12,24,48',
+      '--steps',
+      '2',
+      '--no-sample',
+      '--run',
+      join(dir, 'shape'),
+    );
+    expect(shaped.code, shaped.stderr).toBe(0);
+    expect(shaped.stderr).toMatch(
+      /"tiny" \(d 24, 1 layers, 3 heads, context 16; [\d,]+ params, granularities 12\/24\/48\)/,
+    );
+    for (const m of [12, 24, 48])
+      expect(shaped.stdout).toMatch(new RegExp(`^\\s+${m}\\s+[\\d,]+\\s`, 'm'));
+    const file = join(dir, 'shape.json');
+    await writeFile(file, JSON.stringify({ dModel: 32, nHeads: 4, dFF: 64 }));
+    const fromFile = await lmTrainer(
+      'train',
+      '--preset',
+      'tiny',
+      '--config',
+      file,
+      '--steps',
+      '1',
+      '--no-sample',
+      '--run',
+      join(dir, 'shape-file'),
+    );
+    expect(fromFile.code, fromFile.stderr).toBe(0);
+    expect(fromFile.stderr).toMatch(/d 32, 2 layers, 4 heads, .* granularities 8\/16\/32\/64/);
+    const bad = [
+      [
+        ['--d-model', '100', '--heads', '3'],
+        /config.dModel \(100\) must be divisible by config.nHeads \(3\)/,
+      ],
+      [
+        ['--ffn-widths', '48,24'],
+        /config.granularities must be strictly ascending, got \[48, 24\]/,
+      ],
+      [
+        ['--ffn-widths', '8,x'],
+        /--ffn-widths must be a comma list of positive integers, got "8,x" \(item 2 is "x"\)/,
+      ],
+    ] as const;
+    for (const [flags, message] of bad) {
+      const r = await lmTrainer(
+        'train',
+        '--preset',
+        'tiny',
+        ...flags,
+        '--run',
+        join(dir, 'shape-bad'),
+      );
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(message);
+    }
+    await writeFile(file, JSON.stringify({ dModel: 32, vocab: 7 }));
+    const badFile = await lmTrainer('train', '--config', file, '--run', join(dir, 'shape-bad'));
+    expect(badFile.stderr).toMatch(
+      /--config .*shape.json: unknown field "vocab"; allowed: dModel, nLayers/,
+    );
   });
 
   it('trains on either engine, and names a bad one', async () => {
