@@ -155,12 +155,15 @@ export class Trainer {
     }
   }
 
-  /** The granularity subsets a step may train: all of them, or (when sampling) the k-subsets. */
+  /**
+   * The granularity subsets to compile before step 1: all of them, or each one alone when one is
+   * sampled per step; samples of k > 1 (many possible subsets) compile on first use.
+   */
   private subsets(): number[][] {
     const k = this.options.granularitiesPerStep;
     const g = this.granularities.length;
     if (k === 'all') return [[...Array(g).keys()]];
-    return k === 1 ? [...Array(g).keys()].map((i) => [i]) : []; // larger samples compile on first use
+    return k === 1 ? [...Array(g).keys()].map((i) => [i]) : [];
   }
 
   /** Writes the onnxruntime engine's weights and moments into the model and optimizer. */

@@ -10,6 +10,9 @@ import { buildScoreGraph, buildTrainGraph, io, probeShapes } from './train-graph
 
 export type OrtDevice = 'cpu' | 'cuda';
 
+/** Cache key of a submodel list, e.g. "64,64|128,128". */
+const submodelsKey = (submodels: Widths[]) => submodels.map((w) => w.join(',')).join('|');
+
 export interface OrtEngineOptions {
   /** Execution provider: 'cpu' (default; what this project tests) or 'cuda'. */
   device?: OrtDevice;
@@ -74,7 +77,7 @@ export class OrtGradientEngine {
    * training to fail early: an unsupported op or a shape mismatch throws a GraphError here.
    */
   prepare(batch: XYBatch, submodels: Widths[]): Promise<TrainSession> {
-    const key = `${submodels.map((w) => w.join(',')).join('|')}@${batch.x.shape.join('x')}`;
+    const key = `${submodelsKey(submodels)}@${batch.x.shape.join('x')}`;
     let s = this.sessions.get(key);
     if (!s) {
       s = this.compile(batch, submodels);
@@ -91,7 +94,7 @@ export class OrtGradientEngine {
     );
     const bytes = await buildTrainGraph(
       { config: this.config, submodels, inputShape: batch.x.shape, targets: batch.y.size },
-      (probe, outputs) => probeShapes(probe, outputs, feeds, this.ortOptions),
+      (probe, outputs) => probeShapes(probe, outputs, feeds, this.ortOptions, batch.x.shape),
     );
     const session = await this.session(bytes, 'the training graph');
     const fetches: Record<string, Ort.Tensor> = {};
@@ -158,7 +161,7 @@ export class OrtGradientEngine {
     submodels: Widths[],
     o: { logits?: boolean } = {},
   ): Promise<{ losses: number[]; logits?: Float32Array[] }> {
-    const key = `${submodels.map((w) => w.join(',')).join('|')}${o.logits ? '+logits' : ''}`;
+    const key = `${submodelsKey(submodels)}${o.logits ? '+logits' : ''}`;
     let s = this.scorers.get(key);
     if (!s) {
       s = this.session(buildScoreGraph(this.config, submodels, o), 'the scoring graph');
@@ -181,11 +184,6 @@ export class OrtGradientEngine {
       v.assign(t);
       t.dispose();
     }
-  }
-
-  /** Replaces the engine's weights with a model's (after a load or a reset). */
-  copyFrom(params: Record<string, tf.Tensor>): void {
-    for (const name of Object.keys(this.params)) this.params[name].set(params[name].dataSync());
   }
 
   async dispose(): Promise<void> {

@@ -168,12 +168,13 @@ export function probeGraph(g: GraphBuilder, outputs: string[]): Uint8Array {
   );
 }
 
-/** Runs a probe graph once on `feeds` and returns the shape of each requested output. */
+/** Runs a probe graph once on `feeds` (a batch of shape `batchShape`) and returns the shape of each requested output. */
 export async function probeShapes(
   bytes: Uint8Array,
   outputs: string[],
   feeds: Record<string, Ort.Tensor>,
   opts: OrtOptions,
+  batchShape: readonly number[],
 ): Promise<Map<string, number[]>> {
   let session: Ort.InferenceSession | undefined;
   try {
@@ -182,10 +183,7 @@ export async function probeShapes(
     return new Map(outputs.map((o) => [o, [...out[o].dims]]));
   } catch (e) {
     throw new GraphError(
-      `the training graph cannot be built for a batch of shape ${Object.entries(feeds)
-        .filter(([n]) => n === 'input_ids' || n === 'pixel_values')
-        .map(([, t]) => `[${t.dims.join(', ')}]`)
-        .join('')}: ${(e as Error).message.split('\n')[0]}`,
+      `the training graph cannot be built for a batch of shape [${batchShape.join(', ')}]: ${(e as Error).message.split('\n')[0]}`,
     );
   } finally {
     await session?.release();
