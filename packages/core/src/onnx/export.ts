@@ -4,7 +4,8 @@ import { extract } from '../extract';
 import { writeFileAtomic } from '../io/atomic-write';
 import { familyOf, type AnyModel } from '../models/registry';
 import { encodeGraph, GraphBuilder } from './graph';
-import { ONNX_FORMAT, ONNX_FORMAT_VERSION, metadataKeys } from './metadata';
+import type { WeightFn } from './layers';
+import { exportMetadata } from './metadata';
 
 /** Opsets the exporter writes: 17 (default, widest runtime support) or 20 (native tanh Gelu). */
 export const supportedOpsets = [17, 20] as const;
@@ -47,16 +48,43 @@ export function toOnnx(
       `opset must be one of ${supportedOpsets.join(', ')}, got ${JSON.stringify(opts.opset)}`,
     );
   }
-  const stored = storedWidths(model.config);
-  const widths = model.resolveWidths(opts.widths); // ConfigError when they do not fit the model
-  const sameAsStored = widths.every((m, l) => m === stored[l]);
-  const dense = sameAsStored ? model : extract(model, widths);
-  try {
+  return atWidths(model, opts.widths, (dense, widths) => {
     const bytes = encode(dense, opset);
     return { bytes, info: { bytes: bytes.length, params: dense.storedParamCount, widths, opset } };
+  });
+}
+
+/**
+ * Runs `fn` on the model at `widths` (ConfigError when they do not fit): the model itself when
+ * they are the ones it stores, else a dense `extract` of it, disposed afterwards.
+ */
+export function atWidths<M extends AnyModel, T>(
+  model: M,
+  widths: number | Widths | undefined,
+  fn: (dense: M, widths: Widths) => T,
+): T {
+  const stored = storedWidths(model.config);
+  const resolved = model.resolveWidths(widths);
+  const dense = resolved.every((m, l) => m === stored[l]) ? model : extract(model, resolved);
+  try {
+    return fn(dense, resolved);
   } finally {
     if (dense !== model) dense.dispose();
   }
+}
+
+/** A WeightFn that stores each weight of `model` as an initializer of `g` on first use. */
+export function initializerWeights(g: GraphBuilder, model: AnyModel): WeightFn {
+  const added = new Set<string>();
+  return (name) => {
+    if (!added.has(name)) {
+      const t = model.params[name];
+      if (!t) throw new Error(`internal: the graph uses a weight the model lacks: ${name}`);
+      g.weight(name, t.dataSync() as Float32Array, t.shape);
+      added.add(name);
+    }
+    return name;
+  };
 }
 
 /**
@@ -81,28 +109,14 @@ function encode(model: AnyModel, opset: Opset): Uint8Array {
     );
   }
   const g = new GraphBuilder(opset);
-  const added = new Set<string>();
-  const w = (name: string): string => {
-    if (!added.has(name)) {
-      const t = model.params[name];
-      if (!t) throw new Error(`internal: the graph uses a weight the model lacks: ${name}`);
-      g.weight(name, t.dataSync() as Float32Array, t.shape);
-      added.add(name);
-    }
-    return name;
-  };
   const config = model.config;
-  familyOf(config).onnx.build(g, config, w);
+  familyOf(config).onnx.build(g, config, initializerWeights(g, model));
 
   return encodeGraph(g, {
     name: `matformer_${config.arch}`,
     producer: '@matformer/core',
     doc: `MatFormer ${config.arch} exported by @matformer/core; FFN widths [${storedWidths(config).join(', ')}]`,
     irVersion: irVersionFor[opset],
-    metadata: {
-      [metadataKeys.format]: ONNX_FORMAT,
-      [metadataKeys.version]: ONNX_FORMAT_VERSION,
-      [metadataKeys.config]: JSON.stringify({ ...config, layerDFF: storedWidths(config) }),
-    },
+    metadata: exportMetadata(config),
   });
 }

@@ -1,12 +1,12 @@
 import { storedWidths, type Widths } from '../config';
 import { ConfigError } from '../errors';
-import { extract } from '../extract';
 import { writeFileAtomic } from '../io/atomic-write';
 import type { MatLM, MatLMConfig } from '../models/matlm';
 import { DataType } from './data-type';
 import { encodeGraph, GraphBuilder } from './graph';
 import { gelu, layerNorm, type WeightFn } from './layers';
-import { ONNX_FORMAT, ONNX_FORMAT_VERSION, metadataKeys } from './metadata';
+import { atWidths, initializerWeights } from './export';
+import { exportMetadata } from './metadata';
 import { ModelProto } from './schema';
 
 /**
@@ -254,24 +254,12 @@ export function toOnnxDecoder(
   model: MatLM,
   opts: DecoderExportOptions = {},
 ): { bytes: Uint8Array; widths: Widths; params: number } {
-  const stored = storedWidths(model.config);
-  const widths = model.resolveWidths(opts.widths);
-  const dense = widths.every((m, l) => m === stored[l]) ? model : extract(model, widths);
-  try {
+  return atWidths(model, opts.widths, (dense, widths) => {
     const config = dense.config;
     const why = decoderUnsupported(config);
     if (why) throw new ConfigError(why);
     const g = new GraphBuilder(17);
-    const added = new Set<string>();
-    const w: WeightFn = (name) => {
-      if (!added.has(name)) {
-        const t = dense.params[name];
-        if (!t) throw new Error(`internal: the graph uses a weight the model lacks: ${name}`);
-        g.weight(name, t.dataSync() as Float32Array, t.shape);
-        added.add(name);
-      }
-      return name;
-    };
+    const w = initializerWeights(g, dense);
     const weightData: WeightDataFn = (name) => {
       const t = dense.params[name];
       if (!t) throw new Error(`internal: the graph uses a weight the model lacks: ${name}`);
@@ -285,17 +273,13 @@ export function toOnnxDecoder(
       irVersion: 8,
       domains: { [MS]: 1 },
       metadata: {
-        [metadataKeys.format]: ONNX_FORMAT,
-        [metadataKeys.version]: ONNX_FORMAT_VERSION,
-        [metadataKeys.config]: JSON.stringify({ ...config, layerDFF: storedWidths(config) }),
+        ...exportMetadata(config),
         [GRAPH_KIND_KEY]: DECODER_GRAPH,
         ...(opts.quantize ? { [QUANT_KEY]: opts.quantize } : {}),
       },
     });
     return { bytes, widths, params: dense.storedParamCount };
-  } finally {
-    if (dense !== model) dense.dispose();
-  }
+  });
 }
 
 /** Writes `toOnnxDecoder`'s file atomically. */

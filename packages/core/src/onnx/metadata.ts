@@ -1,3 +1,5 @@
+import { storedWidths, type ModelConfig } from '../config';
+
 /** `matformer.format` of the files we export, and the graph contract version it names. */
 export const ONNX_FORMAT = 'matformer-onnx';
 export const ONNX_FORMAT_VERSION = '1';
@@ -8,3 +10,12 @@ export const metadataKeys = {
   version: 'matformer.format_version',
   config: 'matformer.config',
 } as const;
+
+/** The metadata every exported file carries: format, contract version, and the config (with per-layer widths). */
+export function exportMetadata(config: ModelConfig): Record<string, string> {
+  return {
+    [metadataKeys.format]: ONNX_FORMAT,
+    [metadataKeys.version]: ONNX_FORMAT_VERSION,
+    [metadataKeys.config]: JSON.stringify({ ...config, layerDFF: storedWidths(config) }),
+  };
+}
