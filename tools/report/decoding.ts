@@ -2,7 +2,8 @@
 // MatLM: reference/verifier = the full model, draft = a granularity extracted to a dense model
 // (as one would deploy it). Baseline: reference/verifier = the full-width baseline, draft = the
 // baseline of the draft's width. The first seed's models. Consistency on tfjs; speculative
-// decoding timed on tfjs (the default backend) and on onnxruntime (exported ONNX graphs). Greedy.
+// decoding timed on tfjs (the default backend), on onnxruntime with the portable plain-op export
+// and with the decoder graph (fused ops, in-place KV buffer: what serving uses). Greedy.
 import { loadavg } from 'node:os';
 import {
   extract,
@@ -12,7 +13,7 @@ import {
   type LMEngine,
   type MatLM,
 } from '@matformer/core';
-import { OnnxLMEngine, toOnnx } from '@matformer/core/onnx';
+import { OnnxDecoderEngine, OnnxLMEngine, toOnnx } from '@matformer/core/onnx';
 import {
   analyticSpeedup,
   consistency,
@@ -63,10 +64,20 @@ export interface SpeculativeRow {
   baseline: SpecStats;
 }
 
-export type DecodeEngine = 'tfjs' | 'ort';
+export type DecodeEngine = 'tfjs' | 'ort' | 'ort-decoder';
+
+const ENGINE_LABELS: Record<DecodeEngine, string> = {
+  tfjs: 'tfjs',
+  ort: 'onnxruntime (plain export)',
+  'ort-decoder': 'onnxruntime (decoder graph)',
+};
+export const engineLabel = (sp: { engine: DecodeEngine }) => ENGINE_LABELS[sp.engine];
 
 export interface SpeculativeResult {
-  /** tfjs (TfjsLMEngine on the default backend) or ort (OnnxLMEngine on exported ONNX graphs). */
+  /**
+   * tfjs (TfjsLMEngine on the default backend), ort (OnnxLMEngine on the plain-op ONNX export) or
+   * ort-decoder (OnnxDecoderEngine on the decoder graph).
+   */
   engine: DecodeEngine;
   /** The engines' own names, e.g. "tfjs-wasm [..]" / "onnxruntime-cpu [..]" (the verifier's). */
   engineName: string;
@@ -133,6 +144,7 @@ function heldOutPrompts(f: LMFamily, n: number, length: number): number[][] {
 /** An engine serving `model` (a dense model: extracted or a baseline). */
 async function engineFor(kind: DecodeEngine, model: MatLM): Promise<LMEngine<unknown>> {
   if (kind === 'tfjs') return new TfjsLMEngine(model) as LMEngine<unknown>;
+  if (kind === 'ort-decoder') return (await OnnxDecoderEngine.fromModel(model)) as unknown as LMEngine<unknown>;
   return (await OnnxLMEngine.fromBytes(toOnnx(model).bytes)) as unknown as LMEngine<unknown>;
 }
 

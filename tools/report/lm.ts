@@ -59,6 +59,7 @@ export async function trainLMFamily(
   engine: TrainEngine,
   root: string,
   log: (line: string) => void,
+  opts: { threads?: number } = {},
 ): Promise<LMFamily> {
   const corpus = await loadTextCorpus(MOBY_DICK, { valFraction: s.valFraction });
   const taskOptions = { batchSize: s.batchSize, seqLen: s.seqLen, evalWindows: s.evalWindows };
@@ -78,6 +79,7 @@ export async function trainLMFamily(
       create: () => MatLM.create(config, seed),
       makeTask,
       log,
+      threads: opts.threads,
     });
 
   const g = s.config.granularities;

@@ -1,9 +1,15 @@
 // report/README.md from the results: the tables, the figures, the paper side by side.
 import { count, f3, pct, secs, signed } from './format';
-import type { SpeculativeResult } from './decoding';
-import { engineLabel, findings, lossComparisons, LOSS_TOLERANCE_BITS, PAPER, pixelNote, RETRIEVAL_TOLERANCE } from './paper';
+import { engineLabel, type SpeculativeResult } from './decoding';
+import { findings, lossComparisons, LOSS_TOLERANCE_BITS, PAPER, pixelNote, RETRIEVAL_TOLERANCE } from './paper';
 import { BITS, type Figure } from './plots';
 import type { Results } from './results';
+
+const ENGINE_CLASSES: Record<SpeculativeResult['engine'], string> = {
+  tfjs: 'TfjsLMEngine',
+  ort: 'OnnxLMEngine',
+  'ort-decoder': 'OnnxDecoderEngine',
+};
 
 type Cell = string | number;
 
@@ -182,7 +188,7 @@ export function readme(r: Results, figs: Figure[], command: string): string {
   L.push(
     '## 3. Speculative decoding',
     '',
-    `Greedy speculative decoding (\`@matformer/speculative\`, batch 1, fixed draft length k = ${s.speculative.k}) on ${specs.map((sp) => `**${engineLabel(sp)}** (\`${sp.engine === 'ort' ? 'OnnxLMEngine' : 'TfjsLMEngine'}\`, ${sp.engineName.replace(/ \[.*$/, '')})`).join(' and on ')}: the MatLM (seed ${seeds[0]}) verifies drafts from its own submodel (extracted to a dense model${specs.some((sp) => sp.engine === 'ort') ? ', exported to ONNX for onnxruntime' : ''}), the full-width baseline verifies drafts from the baseline of the draft’s width. ${sp0?.prompts.length ?? 0} prompts of ${s.speculative.promptLength} bytes from the held-out text, ${sp0?.newTokens ?? 0} new bytes each; time = sum over prompts of the fastest of ${sp0?.reps ?? 0} interleaved run(s); speed-up = the verifier’s own plain greedy decoding time on the same engine / speculative time, same prompts, same run. “FLOPs model” is Leviathan et al.’s expected speed-up from the measured per-token acceptance α, k, and the draft/verifier FLOPs ratio; “step-time model” replaces FLOPs with measured step times: tokens per verifier call × a verifier step / (k draft steps + one (k+1)-token verification). Greedy outputs were identical to plain decoding for ${identical ? 'every' : 'NOT every'} prompt, draft and engine.`,
+    `Greedy speculative decoding (\`@matformer/speculative\`, batch 1, fixed draft length k = ${s.speculative.k}) on ${specs.map((sp) => `**${engineLabel(sp)}** (\`${ENGINE_CLASSES[sp.engine]}\`, ${sp.engineName.replace(/ \[.*$/, '')})`).join(', on ')}: the MatLM (seed ${seeds[0]}) verifies drafts from its own submodel (extracted to a dense model${specs.some((sp) => sp.engine !== 'tfjs') ? ', exported to ONNX for onnxruntime' : ''}), the full-width baseline verifies drafts from the baseline of the draft’s width. ${sp0?.prompts.length ?? 0} prompts of ${s.speculative.promptLength} bytes from the held-out text, ${sp0?.newTokens ?? 0} new bytes each; time = sum over prompts of the fastest of ${sp0?.reps ?? 0} interleaved run(s); speed-up = the verifier’s own plain greedy decoding time on the same engine / speculative time, same prompts, same run. “FLOPs model” is Leviathan et al.’s expected speed-up from the measured per-token acceptance α, k, and the draft/verifier FLOPs ratio; “step-time model” replaces FLOPs with measured step times: tokens per verifier call × a verifier step / (k draft steps + one (k+1)-token verification). Greedy outputs were identical to plain decoding for ${identical ? 'every' : 'NOT every'} prompt, draft and engine.`,
     '',
   );
   for (const sp of specs)

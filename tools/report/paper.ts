@@ -3,10 +3,9 @@
 // and v2); where a number comes from a summary rather than the paper's own text, it says so.
 import { count, f3, pct, signed } from './format';
 import { BITS } from './plots';
-import type { SpeculativeResult } from './decoding';
+import { engineLabel, type SpeculativeResult } from './decoding';
 import type { Results } from './results';
 
-export const engineLabel = (sp: SpeculativeResult) => (sp.engine === 'ort' ? 'onnxruntime' : 'tfjs');
 
 export type Verdict = 'holds' | 'partly' | 'does not hold';
 
@@ -251,7 +250,7 @@ export function findings(r: Results): Finding[] {
         .join('; ') +
       '.',
     verdict: specVerdict,
-    note: `Batch-1 decoding of a few-million-parameter model is dominated by per-call overhead, not by arithmetic: ${specs.map((sp) => stepCostNote(r, sp)).join(' And ')} The measured speed-ups therefore sit below the FLOPs model (dashed). Timings ran with a 1-minute load average of ${specs.map((sp) => `${sp.load[0].toFixed(1)}–${sp.load[1].toFixed(1)} (${engineLabel(sp)})`).join(', ')} on ${r.env.cores} cores; wall-clock ratios are noisy when the machine is busy. The models are the first seed's; the shared-cache variant is in @matformer/speculative but not measured here.`,
+    note: `Batch-1 decoding of a ${count(r.lm.losses[r.lm.losses.length - 1].params)}-parameter model is dominated by per-call overhead, not by arithmetic: ${specs.map((sp) => stepCostNote(r, sp)).join(' And ')} The measured speed-ups therefore sit below the FLOPs model (dashed); speculative decoding pays on a model large enough that a step is bound by reading its weights (the \`large\` preset, 25.4M parameters, in \`tools/bench-speculative.ts\`). Timings ran with a 1-minute load average of ${specs.map((sp) => `${sp.load[0].toFixed(1)}–${sp.load[1].toFixed(1)} (${engineLabel(sp)})`).join(', ')} on ${r.env.cores} cores; wall-clock ratios are noisy when the machine is busy. The models are the first seed's; the shared-cache variant is in @matformer/speculative but not measured here.`,
     figures: ['lm-speculative-acceptance.svg', 'lm-speculative-speedup.svg'],
   });
 

@@ -1,4 +1,5 @@
 // The report's figures, from the results: file name → SVG document.
+import { engineLabel } from './decoding';
 import type { Results } from './results';
 import { palette, plotSvg, si, type Series } from './svg';
 
@@ -168,14 +169,20 @@ export function figures(r: Results): Figure[] {
     ],
   });
   const speedSeries: Series[] = [];
-  for (const res of r.lm.speculative) {
-    const dashed = res.engine !== r.lm.speculative[0].engine;
-    const tag = res.engine === 'ort' ? 'onnxruntime' : 'tfjs';
+  const markers = [
+    ['circle', 'square'],
+    ['triangle', 'diamond'],
+    ['triangle', 'diamond'],
+  ] as const;
+  for (const [i, res] of r.lm.speculative.entries()) {
+    const dashed = i > 0;
+    const tag = engineLabel(res);
+    const [matMarker, baseMarker] = markers[Math.min(i, markers.length - 1)];
     speedSeries.push(
       {
         name: `MatLM draft, ${tag}`,
         color: palette.matformer,
-        marker: dashed ? 'triangle' : 'circle',
+        marker: matMarker,
         line: true,
         dashed,
         points: res.rows.map((s) => ({ x: s.params, y: s.matformer.speedup, label: dashed ? undefined : String(s.width) })),
@@ -183,7 +190,7 @@ export function figures(r: Results): Figure[] {
       {
         name: `baseline draft, ${tag}`,
         color: palette.baseline,
-        marker: dashed ? 'triangle' : 'square',
+        marker: baseMarker,
         line: true,
         dashed,
         points: res.rows.map((s) => ({ x: s.params, y: s.baseline.speedup })),

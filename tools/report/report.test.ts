@@ -16,10 +16,10 @@ const runs = join(tmp, 'runs');
 
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-async function report(): Promise<string> {
+async function report(...extra: string[]): Promise<string> {
   const { stderr } = await run(
     process.execPath,
-    ['--conditions=@matformer/source', '--import', 'tsx', 'tools/report/index.ts', '--quick', '--out', out, '--runs', runs],
+    ['--conditions=@matformer/source', '--import', 'tsx', 'tools/report/index.ts', '--quick', '--out', out, '--runs', runs, ...extra],
     { cwd: ROOT, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, FORCE_COLOR: '0' } },
   );
   return stderr;
@@ -90,8 +90,11 @@ const FIGURES = [
 
 describe('tools/report --quick', () => {
   it('writes README.md with every table, every figure as valid SVG, and results.json; a re-run reuses the models', { timeout: 240_000 }, async () => {
-    const first = await report();
-    expect(first).toMatch(/training \d+ steps/);
+    // The LM family's two seeds train in two child processes, the rest in this one.
+    const first = await report('--jobs', '2');
+    expect(first).toMatch(/in 2 processes, \d+ thread\(s\) each/);
+    for (const seed of [0, 1]) expect(first).toMatch(new RegExp(`\\[seed ${seed}\\]   matlm-s${seed}: training \\d+ steps`));
+    expect(first).toMatch(/matvit: training \d+ steps/);
 
     const readme = readFileSync(join(out, 'README.md'), 'utf8');
     expect(readme).toMatch(/do not edit by hand/i);
@@ -99,10 +102,11 @@ describe('tools/report --quick', () => {
     for (const h of ['## Setup', '## 1.', '## 2.', '## 3.', '## 4.', '## 5.'])
       expect(readme, `section ${h}`).toContain(h);
 
-    // Setup, loss, Mix'n'Match budgets, Pareto front, consistency, speculative (tfjs and
-    // onnxruntime), retrieval, ViT accuracy, paper side by side, figures.
+    // Setup, loss, Mix'n'Match budgets, Pareto front, consistency, speculative (tfjs,
+    // onnxruntime's plain export and its decoder graph), retrieval, ViT accuracy, paper side by
+    // side, figures.
     const ts = tables(readme);
-    expect(ts.length).toBe(11);
+    expect(ts.length).toBe(12);
     for (const [i, t] of ts.entries()) {
       expect(t.length, `table ${i} has a header and data rows`).toBeGreaterThan(1);
       for (const row of t) {
@@ -145,7 +149,7 @@ describe('tools/report --quick', () => {
     expect(readme).toContain('| raw pixels (L2) |');
     expect(readme).toContain('| 1-NN, raw pixels (L2) |');
     // Speculative decoding on both engines; greedy must reproduce plain greedy decoding exactly.
-    expect(results.lm.speculative.map((s: { engine: string }) => s.engine)).toEqual(['tfjs', 'ort']);
+    expect(results.lm.speculative.map((s: { engine: string }) => s.engine)).toEqual(['tfjs', 'ort', 'ort-decoder']);
     for (const sp of results.lm.speculative)
       for (const row of sp.rows)
         for (const fam of ['matformer', 'baseline']) expect(row[fam].identical).toBe(sp.prompts.length);

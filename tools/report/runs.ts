@@ -105,6 +105,8 @@ export async function trainOrReuse<M extends AnyModel>(opts: {
   create: () => M;
   makeTask: (model: M) => Task;
   log: (line: string) => void;
+  /** onnxruntime intra-op threads (default: every core); not part of the spec. */
+  threads?: number;
 }): Promise<TrainedRun<M>> {
   // Compare resolved options, so a changed library default also invalidates the cache.
   const spec = {
@@ -122,6 +124,7 @@ export async function trainOrReuse<M extends AnyModel>(opts: {
       reporter: logReporter(spec.name, opts.log),
       meta: { report: spec.name },
       engine: spec.engine,
+      threads: opts.threads,
     },
     log: (line) => opts.log(`  ${spec.name}: ${line}`),
   });

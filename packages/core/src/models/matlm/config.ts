@@ -13,10 +13,11 @@ const lmPresets = {
   // 7,360 params (10,944 with the 256-byte vocabulary the CLIs use): fast enough for gradient
   // checks and every unit test.
   tiny: { dModel: 16, nLayers: 2, nHeads: 2, dFF: 64, vocabSize: 32, maxSeqLen: 16 },
-  // 0.85M params: `lm-trainer train`'s default. On 2 cores with the onnxruntime engine, 1,000
-  // steps of 8 × 128 bytes (about 4 minutes) take Moby Dick to ≈ 2.8 bits/byte at full width.
+  // 0.85M params: `lm-trainer train`'s default and the report's LM. On 2 cores with the onnxruntime
+  // engine, 1,000 steps of 8 × 128 bytes (about 4 minutes) take Moby Dick to ≈ 2.8 bits/byte at
+  // full width; the report trains it 4,000 steps.
   mini: { dModel: 128, nLayers: 4, nHeads: 4, dFF: 512, vocabSize: 256, maxSeqLen: 128 },
-  // 3.26M params: the report's and the retrieval demo's scale (byte-level, minutes on 2 cores).
+  // 3.26M params: mini twice as wide (byte-level, a few times mini's step time on 2 cores).
   small: { dModel: 256, nLayers: 4, nHeads: 4, dFF: 1024, vocabSize: 256, maxSeqLen: 128 },
   // 10.8M params: a bigger run for a machine with time or a GPU.
   base: { dModel: 384, nLayers: 6, nHeads: 6, dFF: 1536, vocabSize: 256, maxSeqLen: 256 },
