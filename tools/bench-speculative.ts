@@ -11,7 +11,7 @@
 //                        drafts too), onnx-plain (the portable plain-op export), tfjs
 //     --ort-threads 1    onnxruntime intra-op threads
 //
-// Models (cached under runs/bench-speculative/, trained by train's loadOrTrain on first use,
+// Models (cached under runs/bench-speculative/ by ./speculative-models.ts, trained on first use,
 // resumed if interrupted): the preset's MatFormer trained jointly on Moby Dick, and an
 // independent dense model at the smallest width (`baselineConfig`), same data, steps, recipe.
 //
@@ -35,19 +35,11 @@ import {
   extract,
   matlmConfig,
   median,
-  modelOf,
   selectBackend,
   type LMEngine,
-  type MatLMConfig,
   type LMPresetName,
 } from '@matformer/core';
-import {
-  baselineConfig,
-  lmTask,
-  loadOrTrain,
-  loadTextCorpus,
-  type TextCorpus,
-} from '@matformer/train';
+import { loadTextCorpus } from '@matformer/train';
 import {
   analyticSpeedup,
   consistency,
@@ -60,6 +52,7 @@ import {
   type SpeculativeResult,
 } from '@matformer/speculative';
 import { pct } from './report/format';
+import { speculativeModels } from './speculative-models';
 
 const { values: args } = parseArgs({
   options: {
@@ -103,52 +96,6 @@ function table(header: string[], rows: (string | number)[][]): void {
     console.log(r.map((c, i) => (i === 0 ? c.padEnd(w[i]) : c.padStart(w[i]))).join('  '));
     if (j === 0) console.log(w.map((n) => '-'.repeat(n)).join('  '));
   }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Models: the trained default, or one trained here; and the independent baseline draft.
-
-/** The model cached in `dir` (under runs/bench-speculative), trained there first when absent. */
-async function loadOrTrainLM(
-  dir: string,
-  config: MatLMConfig,
-  corpus: TextCorpus,
-  label: string,
-): Promise<MatLM> {
-  const train = {
-    steps,
-    lr: 2e-3,
-    warmupSteps: Math.min(30, Math.floor(steps / 10)),
-    evalEvery: 0,
-    checkpointEvery: 50, // an interrupted run resumes (loadOrTrain)
-    seed: 0,
-  };
-  const run = await loadOrTrain({
-    dir: `${outDir}/${dir}`,
-    spec: { config, train, batchSize, seqLen },
-    create: () => MatLM.create(config, 0),
-    makeTask: (m) => lmTask(m, corpus, { batchSize, seqLen, evalWindows: 32 }),
-    train,
-    accept: (m, path) => modelOf(m, 'matlm', path),
-    init: {
-      engine: 'ort', // onnxruntime training: ~10× tfjs on a CPU
-      threads: trainThreads,
-      reporter: {
-        onStep: (m) => {
-          if (m.step % 25 === 0 || m.step === steps)
-            console.log(
-              `  ${label} step ${m.step}/${steps}: loss ${f2(m.loss)} (${(m.ms / 1000).toFixed(1)} s/step) [${elapsed()}]`,
-            );
-        },
-      },
-    },
-    log: (line) => console.log(`  ${label}: ${line}`),
-  });
-  if (run.eval)
-    console.log(
-      `  ${label} held-out bits/byte: ${run.eval.rows.map((r) => `${r.name}: ${r.bitsPerToken!.toFixed(3)}`).join(', ')}`,
-    );
-  return run.model;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -561,22 +508,17 @@ console.log(
 );
 
 // The verifier: the preset's MatFormer, jointly trained here on onnxruntime (cached under runs/:
-// trained once, reused or resumed after). The independent draft: a dense model of the smallest
-// width, same data, steps and recipe.
-const model = await loadOrTrainLM(
-  `matformer-${preset}-s${steps}-b${batchSize}x${seqLen}`,
-  matlmConfig(preset),
+// trained once, reused or resumed after; the report uses the same cache). The independent draft: a
+// dense model of the smallest width, same data, steps and recipe.
+const { model, baseline } = await speculativeModels({
+  root: outDir,
+  training: { label: preset, config: matlmConfig(preset), steps, batchSize, seqLen },
   corpus,
-  `MatFormer ${preset} (joint, 4 granularities)`,
-);
+  threads: trainThreads,
+  log: (line) => console.log(`${line} [${elapsed()}]`),
+});
 const trainedSteps = steps;
 const g0 = model.config.granularities[0];
-const baseline = await loadOrTrainLM(
-  `independent-${preset}-w${g0}-s${steps}-b${batchSize}x${seqLen}`,
-  baselineConfig(model.config, g0),
-  corpus,
-  `independent dense model, FFN width ${g0}`,
-);
 if (args['train-only']) {
   console.log(`models ready [${elapsed()}]`);
   process.exit(0);

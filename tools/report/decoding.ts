@@ -93,7 +93,7 @@ export interface SpeculativeResult {
 }
 
 /** Median wall-clock ms of `engine.forward(T tokens)` after a cached `prefix`. */
-async function stepMs<S>(engine: LMEngine<S>, prefix: number[], T: number, reps = 25): Promise<number> {
+export async function stepMs<S>(engine: LMEngine<S>, prefix: number[], T: number, reps = 25): Promise<number> {
   const times: number[] = [];
   const { state } = await engine.forward(prefix);
   try {

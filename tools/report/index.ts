@@ -18,6 +18,8 @@ import { consistencyRows, speculativeRows, type SpeculativeResult } from './deco
 import { lossRows, trainLMFamily } from './lm';
 import { readme } from './markdown';
 import { mixAndMatch } from './mix';
+import { largeSpeculative, type LargeSpecResult } from './speculative-large';
+import { speculativeModels } from '../speculative-models';
 import { figures } from './plots';
 import type { Results, TrainingRow } from './results';
 import { fullSettings, quickSettings, type Settings } from './settings';
@@ -113,6 +115,18 @@ async function main(): Promise<void> {
     }
     speculative.push(await stage(`speculative decoding (${kind})`, () => speculativeRows(lmFam, settings.speculative, kind)));
   }
+  let speculativeLarge: LargeSpecResult | undefined;
+  if (ortLoads) {
+    const large = settings.speculativeLarge;
+    const models = await stage(`${large.training.label} model for speculative decoding`, () =>
+      speculativeModels({ root: large.root ?? runs, training: large.training, corpus: lmFam.corpus, log }),
+    );
+    speculativeLarge = await stage(`speculative decoding (${large.training.label}, decoder graph)`, () =>
+      largeSpeculative(models, lmFam.corpus, large),
+    );
+    models.model.dispose();
+    models.baseline.dispose();
+  } else log('speculative decoding of the large model skipped: onnxruntime-node does not load here');
   const accuracy = await stage('ViT accuracy', () => accuracyRows(vitFam));
   const ret = await stage('retrieval', () => retrieval(vitFam, settings.retrieval));
 
@@ -165,6 +179,7 @@ async function main(): Promise<void> {
       mix,
       consistency,
       speculative,
+      speculativeLarge,
     },
     vit: { imagesPerModel: vitFam.imagesPerModel, accuracy, retrieval: ret },
     timings,

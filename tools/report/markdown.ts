@@ -200,6 +200,30 @@ export function readme(r: Results, figs: Figure[], command: string): string {
       `Plain greedy decoding of the verifiers on ${engineLabel(sp)}: MatLM ${(sp.rows[0]?.matformer.plainMs ?? 0).toFixed(0)} ms, baseline ${(sp.rows[0]?.baseline.plainMs ?? 0).toFixed(0)} ms for all prompts. Verifier step times (median): MatLM ${sp.verifierStepMs.matformer.one.toFixed(2)} ms for 1 token, ${sp.verifierStepMs.matformer.verify.toFixed(2)} ms for ${sp.k + 1}; baseline ${sp.verifierStepMs.baseline.one.toFixed(2)} ms and ${sp.verifierStepMs.baseline.verify.toFixed(2)} ms.`,
       '',
     );
+  const lg = r.lm.speculativeLarge;
+  if (lg)
+    L.push(
+      `**Where speculative decoding pays: the \`${lg.preset}\` preset** (${count(lg.params)} parameters, trained ${lg.trainSteps} steps on the onnxruntime engine; held-out ${lg.heldOut.full.toFixed(3)} bits/byte at full width, ${lg.heldOut.smallest.toFixed(3)} for its smallest granularity (${count(lg.draftParams)} parameters), ${lg.heldOut.independent.toFixed(3)} for the independent draft of that width). A step of this model is bound by reading its weights, not by per-call overhead. \`OnnxDecoderEngine\` (decoder graph), ${lg.threads} thread, batch 1, k = ${lg.k}, ${lg.prompts} held-out prompts of ${lg.promptLength} bytes, ${lg.newTokens} new bytes each, fastest of ${lg.reps} interleaved runs; sampling at temperature ${lg.temperature} against plain sampling. Plain decoding: ${lg.plainTokensPerSecond.greedy.toFixed(0)} tokens/s greedy, ${lg.plainTokensPerSecond.sample.toFixed(0)} sampling; a verifier step ${lg.verifierStepMs.one.toFixed(2)} ms, a ${lg.k + 1}-token verification ${lg.verifierStepMs.verify.toFixed(2)} ms. “Step-time bound” = expected tokens per round (from α and k) × a verifier step / (k draft steps + one verification), every cost a measured median (load ${lg.load[0].toFixed(1)} → ${lg.load[1].toFixed(1)}):`,
+      '',
+      table(
+        ['draft', 'mode', 'acceptance', 'α', 'tokens / verifier call', 'tokens/s', 'speed-up', 'draft step (ms)', 'step-time bound', 'of bound', 'same as plain'],
+        lg.rows.map((x) => [
+          x.draft,
+          x.mode === 'greedy' ? 'greedy' : `sampling T=${lg.temperature}`,
+          pct(x.acceptance),
+          x.alpha.toFixed(3),
+          x.tokensPerVerifierCall.toFixed(2),
+          x.tokensPerSecond.toFixed(0),
+          `${x.speedup.toFixed(2)}×`,
+          x.draftStepMs.toFixed(2),
+          `${x.stepTimeBound.toFixed(2)}×`,
+          pct(x.speedup / x.stepTimeBound),
+          x.mode === 'greedy' ? `${x.identical}/${lg.prompts}` : '-',
+        ]),
+        [0, 1],
+      ),
+      '',
+    );
   L.push(
     fig('lm-speculative-acceptance.svg'),
     '',

@@ -103,10 +103,10 @@ describe('tools/report --quick', () => {
       expect(readme, `section ${h}`).toContain(h);
 
     // Setup, loss, Mix'n'Match budgets, Pareto front, consistency, speculative (tfjs,
-    // onnxruntime's plain export and its decoder graph), retrieval, ViT accuracy, paper side by
-    // side, figures.
+    // onnxruntime's plain export and its decoder graph, the large-model table), retrieval, ViT
+    // accuracy, paper side by side, figures.
     const ts = tables(readme);
-    expect(ts.length).toBe(12);
+    expect(ts.length).toBe(13);
     for (const [i, t] of ts.entries()) {
       expect(t.length, `table ${i} has a header and data rows`).toBeGreaterThan(1);
       for (const row of t) {
@@ -153,12 +153,27 @@ describe('tools/report --quick', () => {
     for (const sp of results.lm.speculative)
       for (const row of sp.rows)
         for (const fam of ['matformer', 'baseline']) expect(row[fam].identical).toBe(sp.prompts.length);
+    // The weights-bound model on the decoder graph: float and int8 drafts, greedy and sampling.
+    const large = results.lm.speculativeLarge;
+    expect(large.rows.map((x: { draft: string; mode: string }) => `${x.draft} ${x.mode}`)).toEqual([
+      'MatLM 8 greedy',
+      'MatLM 8 int8 greedy',
+      'independent 8 int8 greedy',
+      'MatLM 8 int8 sample',
+      'independent 8 int8 sample',
+    ]);
+    for (const x of large.rows) {
+      if (x.mode === 'greedy') expect(x.identical).toBe(large.prompts);
+      expect(x.speedup).toBeGreaterThan(0);
+      expect(x.stepTimeBound).toBeGreaterThan(0);
+    }
 
     // Same settings: every model comes from the cache, nothing is retrained.
     const second = await report();
     expect(second).not.toMatch(/training \d+ steps/);
-    // Per seed (2): MatLM and 4 baselines; the λ ablation (first seed); MatViT and 4 baselines.
-    expect((second.match(/reusing the finished run/g) ?? []).length).toBe(16);
+    // Per seed (2): MatLM and 4 baselines; the λ ablation (first seed); MatViT and 4 baselines;
+    // the speculative-decoding MatLM and its independent draft.
+    expect((second.match(/reusing the finished run/g) ?? []).length).toBe(18);
     expect(readFileSync(join(out, 'README.md'), 'utf8')).toContain('| reused |');
   });
 

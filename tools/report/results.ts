@@ -1,4 +1,5 @@
 // The measured results the report is written from (also saved as report/results.json).
+import type { LargeSpecResult } from './speculative-large';
 import type { ConsistencyRow, SpeculativeResult } from './decoding';
 import type { LossRow } from './lm';
 import type { MixResult } from './mix';
@@ -53,6 +54,8 @@ export interface Results {
     consistency: ConsistencyRow[];
     /** One result per decoding engine measured (settings.speculative.engines). */
     speculative: SpeculativeResult[];
+    /** On the `large` preset and the decoder graph (absent where onnxruntime does not load). */
+    speculativeLarge?: LargeSpecResult;
   };
   vit: {
     imagesPerModel: number;

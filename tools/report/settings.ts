@@ -2,6 +2,7 @@
 // on is here, so a changed setting retrains that run (runs.ts compares the whole spec).
 import { matlmConfig, matvitConfig, type MatLMConfig, type MatViTConfig } from '@matformer/core';
 import type { TrainOptions } from '@matformer/train';
+import type { SpeculativeTraining } from '../speculative-models';
 
 export interface LMSettings {
   config: MatLMConfig;
@@ -70,6 +71,23 @@ export interface Settings {
      */
     engines: ('tfjs' | 'ort' | 'ort-decoder')[];
   };
+  /**
+   * Speculative decoding on a model large enough that a step is bound by its weights, on
+   * onnxruntime's decoder graph (see speculative-large.ts).
+   */
+  speculativeLarge: {
+    training: SpeculativeTraining;
+    /** Model cache (default: the report's); the full report shares tools/bench-speculative.ts's. */
+    root?: string;
+    /** onnxruntime intra-op threads for decoding (batch-1 decoding of one stream). */
+    threads: number;
+    k: number;
+    temperature: number;
+    prompts: number;
+    promptLength: number;
+    newTokens: number;
+    reps: number;
+  };
   retrieval: {
     database: number;
     queries: number;
@@ -116,6 +134,19 @@ export function fullSettings(): Settings {
     mix: { evaluations: 12, population: 8 },
     consistency: { windows: 16, length: 128, promptLength: 16, greedyTokens: 32 },
     speculative: { prompts: 6, promptLength: 32, newTokens: 64, k: 3, reps: 2, engines: ['tfjs', 'ort', 'ort-decoder'] },
+    // The `large` preset trained 480 steps of 8 × 128 bytes (~45 minutes on one core when idle; the
+    // first run trains it, tools/bench-speculative.ts and later runs reuse it).
+    speculativeLarge: {
+      training: { label: 'large', config: matlmConfig('large'), steps: 480, batchSize: 8, seqLen: 128 },
+      root: 'runs/bench-speculative',
+      threads: 1,
+      k: 4,
+      temperature: 0.8,
+      prompts: 6,
+      promptLength: 32,
+      newTokens: 96,
+      reps: 2,
+    },
     retrieval: { database: 6000, queries: 1000 },
   };
 }
@@ -148,6 +179,16 @@ export function quickSettings(): Settings {
     mix: { evaluations: 4, population: 4 },
     consistency: { windows: 4, length: 32, promptLength: 8, greedyTokens: 8 },
     speculative: { prompts: 2, promptLength: 8, newTokens: 12, k: 3, reps: 1, engines: ['tfjs', 'ort', 'ort-decoder'] },
+    speculativeLarge: {
+      training: { label: 'tiny', config: matlmConfig('tiny', { vocabSize: 256, maxSeqLen: 64 }), steps: 10, batchSize: 4, seqLen: 32 },
+      threads: 1,
+      k: 3,
+      temperature: 0.8,
+      prompts: 2,
+      promptLength: 8,
+      newTokens: 12,
+      reps: 1,
+    },
     retrieval: { database: 500, queries: 100, pixelQueries: 100 },
   };
 }
