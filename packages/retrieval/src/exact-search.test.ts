@@ -37,6 +37,20 @@ describe('exactSearch', () => {
     );
   });
 
+  it('rejects NaN and ±Infinity in queries or database, naming the row and position (as hnswlib queries do)', () => {
+    for (const space of ['l2', 'cosine'] as const)
+      for (const bad of [NaN, Infinity, -Infinity]) {
+        expect(() => exactSearch(db, new Float32Array([0, 1, 1, bad]), 1, { space, dim: 2 })).toThrow(
+          `queries row 1 has a non-finite value (${bad}) at position 1`,
+        );
+        const corrupt = db.slice();
+        corrupt[4] = bad;
+        expect(() => exactSearch(corrupt, new Float32Array([0, 1]), 1, { space, dim: 2 })).toThrow(
+          `database row 2 has a non-finite value (${bad}) at position 0`,
+        );
+      }
+  });
+
   it('normalizeRows gives unit rows and leaves zero rows at zero', () => {
     const n = normalizeRows(new Float32Array([3, 4, 0, 0]), 2);
     expect(Array.from(n)).toEqual([Math.fround(0.6), Math.fround(0.8), 0, 0]);

@@ -1,5 +1,5 @@
 import { RetrievalError } from './errors';
-import { checkDim, checkK, checkSpace, rowCount, type KnnResult, type Space } from './vectors';
+import { checkDim, checkFinite, checkK, checkSpace, rowCount, type KnnResult, type Space } from './vectors';
 
 export interface ExactSearchOptions {
   space: Space;
@@ -35,6 +35,8 @@ export function exactSearch(
   const n = rowCount(database, dim, 'database');
   const q = rowCount(queries, dim, 'queries');
   if (n === 0) throw new RetrievalError('exactSearch needs a non-empty database');
+  checkFinite(database, dim, 'database');
+  checkFinite(queries, dim, 'queries');
   const kk = Math.min(k, n);
   const ids = new Int32Array(q * kk);
   const distances = new Float32Array(q * kk);

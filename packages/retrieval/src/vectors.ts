@@ -27,6 +27,18 @@ export function rowCount(vectors: ArrayLike<number>, dim: number, what = 'vector
   return vectors.length / dim;
 }
 
+/**
+ * Fails on the first NaN or ±Infinity of a flat [N, dim] array: every distance to such a row is
+ * NaN, and a search would return an arbitrary order instead of an error.
+ */
+export function checkFinite(vectors: ArrayLike<number>, dim: number, what: string): void {
+  for (let i = 0; i < vectors.length; i++)
+    if (!Number.isFinite(vectors[i]))
+      throw new RetrievalError(
+        `${what} row ${Math.floor(i / dim)} has a non-finite value (${vectors[i]}) at position ${i % dim}`,
+      );
+}
+
 /** Checks k: a positive integer. Callers clamp it to the count themselves. */
 export function checkK(k: unknown): number {
   if (!Number.isInteger(k) || (k as number) < 1)
