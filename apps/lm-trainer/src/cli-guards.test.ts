@@ -32,7 +32,7 @@ describe('lm-trainer CLI guards', () => {
   });
   afterAll(() => rm(dir, { recursive: true, force: true }));
 
-  it('refuses a second trainer (even with --force) while one runs on the directory', async () => {
+  it('refuses a second trainer (even with --force) or a search while one runs on the directory', async () => {
     const runDir = join(dir, 'busy');
     const first = spawn(
       'npx',
@@ -45,6 +45,7 @@ describe('lm-trainer CLI guards', () => {
       for (const args of [
         ['train', '--preset', 'tiny', '--steps', '5', '--run', runDir, '--force'],
         ['resume', '--run', runDir],
+        ['search', '--run', runDir, '--budget', 'params=70%'],
       ]) {
         const r = await lmTrainer(...args);
         expect(r.code).toBe(1);

@@ -3,17 +3,26 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConfigError, lockDir, LOCK_FILE, type DirLock } from '@matformer/core';
 import { runFiles } from '@matformer/train';
-import { searchFiles } from './commands/search';
+
+/** Files `lm-trainer search` writes into the run directory. */
+export const searchFiles = {
+  front: 'mixnmatch-front.json',
+  plot: 'mixnmatch-front.svg',
+  slicesCsv: 'slices.csv',
+  slicesJson: 'slices.json',
+  cache: 'mixnmatch-cache.json',
+} as const;
 
 /** What lm-trainer itself writes into a run directory: `--force` removes these, nothing else. */
 const ownFiles = [...Object.values(runFiles), ...Object.values(searchFiles)];
 
 /**
  * Locks the run directory for this process (two trainers on one directory would interleave
- * metrics and checkpoints). Creates the directory, and fails at once where it cannot.
+ * metrics and checkpoints; a search writes its front, slices and cache there too). `train`
+ * creates the directory, and fails at once where it cannot; the others need it to exist.
  */
-export function lockRun(dir: string, command: 'train' | 'resume'): DirLock {
-  if (command === 'resume' && !existsSync(dir))
+export function lockRun(dir: string, command: 'train' | 'resume' | 'search'): DirLock {
+  if (command !== 'train' && !existsSync(dir))
     throw new ConfigError(`${dir} is not a run directory (it does not exist)`);
   return lockDir(dir, `lm-trainer ${command}`);
 }

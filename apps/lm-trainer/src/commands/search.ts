@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { writeFileAtomic, type Widths } from '@matformer/core';
+import { lockRun, searchFiles } from '../run-guard';
 import {
   costModelFor,
   createSpace,
@@ -28,15 +29,6 @@ import { readRunConfig } from '@matformer/train';
 import { int } from '../options';
 import { loadRunModel } from '../load-run';
 import { defaultRunDir, loadCorpus, setupBackend, type DataSpec } from '../run-setup';
-
-/** Files a search writes into the run directory. */
-export const searchFiles = {
-  front: 'mixnmatch-front.json',
-  plot: 'mixnmatch-front.svg',
-  slicesCsv: 'slices.csv',
-  slicesJson: 'slices.json',
-  cache: 'mixnmatch-cache.json',
-} as const;
 
 function strategyArg(v: string): StrategyName {
   if (!strategyNames.includes(v as StrategyName))
@@ -89,6 +81,7 @@ export function registerSearch(program: Command): void {
     .option('--backend <name>', 'tfjs backend: tensorflow, wasm or cpu')
     .action(async (o) => {
       const budget = parseBudget(o.budget); // a bad budget fails before anything loads
+      lockRun(o.run, 'search');
       await setupBackend(o.backend);
       const { dataSpec } = await readRunConfig<{ dataSpec: DataSpec }>(o.run);
       const [model, corpus] = await Promise.all([loadRunModel(o), loadCorpus(dataSpec)]);
