@@ -19,6 +19,7 @@ import {
   loadModel,
   matlmConfig,
   median,
+  modelOf,
   selectBackend,
   type LMEngine,
   type Widths,
@@ -68,9 +69,7 @@ const checkpoint = 'runs/default/model.safetensors';
 let model: MatLM;
 let source: string;
 if (existsSync(checkpoint)) {
-  const loaded = await loadModel(checkpoint);
-  if (!(loaded instanceof MatLM)) throw new Error(`${checkpoint} is not a MatLM`);
-  model = loaded;
+  model = modelOf(await loadModel(checkpoint), 'matlm', checkpoint);
   source = checkpoint;
 } else {
   model = MatLM.create(matlmConfig('small'), 0);

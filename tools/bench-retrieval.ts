@@ -23,7 +23,7 @@ import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
-import { loadModel, MatViT, selectBackend } from '@matformer/core';
+import { loadModel, modelOf, selectBackend } from '@matformer/core';
 import { loadMnist } from '@matformer/train';
 import {
   embedImages,
@@ -199,9 +199,7 @@ async function bench(name: string, db: Float32Array, queries: Float32Array) {
  * later copies each shifted differently, by up to ±2 px) and of `q` held-out digits: [n, dim], [q, dim].
  */
 async function mnistEmbeddings(path: string, n: number, q: number) {
-  const model = await loadModel(path);
-  if (!(model instanceof MatViT))
-    throw new Error(`${path} holds a ${model.config.arch}, not a MatViT`);
+  const model = modelOf(await loadModel(path), 'matvit', path);
   if (model.config.dModel !== dim)
     throw new Error(
       `${path} embeds into ${model.config.dModel} dimensions; pass --dim ${model.config.dModel}`,

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { loadModel, ConfigError, MatLM } from '@matformer/core';
+import { loadModel, ConfigError, modelOf, type MatLM } from '@matformer/core';
 import { runPath } from '@matformer/train';
 
 /** The trained model of a run directory (its weights-only file, else its last checkpoint), or a checkpoint file. */
@@ -12,9 +12,10 @@ export async function loadRunModel(o: { run?: string; checkpoint?: string }): Pr
       `${o.run} holds no trained model yet: run "lm-trainer train --run ${o.run}" first`,
     );
   const model = await loadModel(path);
-  if (!(model instanceof MatLM)) {
+  try {
+    return modelOf(model, 'matlm', path); // "<path> holds a matvit, not a MatLM"
+  } catch (e) {
     model.dispose();
-    throw new ConfigError(`${path} holds a ${model.config.arch}, not a MatLM`);
+    throw e;
   }
-  return model;
 }
