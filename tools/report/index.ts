@@ -30,7 +30,8 @@ const USAGE = `usage: npx tsx --conditions=@matformer/source tools/report/index.
   --out <dir>   where README.md, the SVG figures and results.json go (default: report)
   --runs <dir>  cache of trained models (default: runs/report, or runs/report-quick with --quick)
   --jobs N      train the LM family's seeds in N processes at once, the cores split between them
-                (default 1; on 2 cores, 2 one-thread processes train ~1.2× the tokens per second of one)`;
+                (default: one per seed, at most one per core; on 2 cores, two one-thread processes
+                train ~1.2× the tokens per second of one two-thread process). --jobs 1: in this process`;
 
 function parse() {
   try {
@@ -39,7 +40,7 @@ function parse() {
         quick: { type: 'boolean', default: false },
         out: { type: 'string', default: 'report' },
         runs: { type: 'string' },
-        jobs: { type: 'string', default: '1' },
+        jobs: { type: 'string' },
         // Internal (a --jobs child): train only these LM seeds with this many threads, then exit.
         'lm-seeds': { type: 'string' },
         'train-threads': { type: 'string' },
@@ -59,7 +60,7 @@ function commandLine(args: ReturnType<typeof parse>): string {
     ...(args.quick ? ['--quick'] : []),
     ...(args.out !== 'report' ? ['--out', args.out!] : []),
     ...(args.runs ? ['--runs', args.runs] : []),
-    ...(args.jobs !== '1' ? ['--jobs', args.jobs!] : []),
+    ...(args.jobs !== undefined ? ['--jobs', args.jobs] : []),
   ];
   return `npm run report${extra.length ? ` -- ${extra.join(' ')}` : ''}`;
 }
@@ -94,7 +95,7 @@ async function main(): Promise<void> {
   const load0 = loadavg()[0];
   log(`report (${settings.mode}) → ${out}/, models cached in ${runs}/; backend ${describeBackend(choice)}; training engine ${engine}; load ${load0.toFixed(1)}`);
 
-  const jobs = Number(args.jobs);
+  const jobs = args.jobs === undefined ? Math.min(settings.lm.seeds.length, cpus().length) : Number(args.jobs);
   if (!Number.isInteger(jobs) || jobs < 1) throw new Error(`--jobs must be a whole number ≥ 1, got "${args.jobs}"`);
   if (args['lm-seeds'] !== undefined) {
     await trainSeeds(settings, engine, runs, args['lm-seeds'], Number(args['train-threads'] ?? cpus().length), log);

@@ -168,8 +168,8 @@ describe('tools/report --quick', () => {
       expect(x.stepTimeBound).toBeGreaterThan(0);
     }
 
-    // Same settings: every model comes from the cache, nothing is retrained.
-    const second = await report();
+    // Same settings: every model comes from the cache, nothing is retrained (in this process).
+    const second = await report('--jobs', '1');
     expect(second).not.toMatch(/training \d+ steps/);
     // Per seed (2): MatLM and 4 baselines; the λ ablation (first seed); MatViT and 4 baselines;
     // the speculative-decoding MatLM and its independent draft.
