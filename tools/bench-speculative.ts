@@ -1,6 +1,6 @@
 // Speculative decoding with MatFormer drafts: a benchmark, not a test. Prints tables.
 //
-//   npx tsx --conditions=@matformer/source tools/bench-speculative.ts [options]
+//   npm run bench:speculative -- [options]   (= npx tsx --conditions=@matformer/source tools/bench-speculative.ts)
 //     --preset large     MatLM preset of the verifier (large: 25.4M params, decoding bound by weights)
 //     --steps 480 --batch 8 --seq 128   training (onnxruntime engine) when no cached run is found
 //     --train-only       train or load the models, then stop
