@@ -39,7 +39,8 @@ export interface LargeSpecRow {
   identical: number;
 }
 
-export interface LargeSpecResult {
+/** The measurement settings (threads, k, temperature, prompts, lengths, reps) and what was measured. */
+export interface LargeSpecResult extends Omit<Settings['speculativeLarge'], 'training' | 'root'> {
   preset: string;
   params: number;
   /** The drafts' FFN width (the smallest granularity) and parameter count. */
@@ -48,13 +49,6 @@ export interface LargeSpecResult {
   trainSteps: number;
   /** Held-out bits/byte at the end of training: the full model, its smallest granularity, the independent draft. */
   heldOut: { full: number; smallest: number; independent: number };
-  threads: number;
-  k: number;
-  temperature: number;
-  prompts: number;
-  promptLength: number;
-  newTokens: number;
-  reps: number;
   plainTokensPerSecond: { greedy: number; sample: number };
   /** Median ms of the verifier's forward after a cached prefix: 1 token and k+1. */
   verifierStepMs: { one: number; verify: number };
@@ -170,7 +164,7 @@ export async function largeSpeculative(
     threads: s.threads,
     k: s.k,
     temperature: s.temperature,
-    prompts: prompts.length,
+    prompts: s.prompts,
     promptLength: s.promptLength,
     newTokens: s.newTokens,
     reps: s.reps,
