@@ -235,9 +235,13 @@ export function findings(r: Results): Finding[] {
   const lgRow = (family: 'matformer' | 'independent', mode: 'greedy' | 'sample') =>
     lg?.rows.find((x) => x.family === family && x.int8 && x.mode === mode);
   const [lgMat, lgInd] = [lgRow('matformer', 'greedy'), lgRow('independent', 'greedy')];
-  const largePays = !!lgMat && !!lgInd && lgMat.speedup > 1 && lgMat.acceptance >= lgInd.acceptance;
+  // Holds there if the MatLM draft pays and is at least as good a draft as the independent one.
+  const largePays = !!lgMat && lgMat.speedup > 1;
+  const largeBeatsIndependent =
+    largePays && !!lgInd && lgMat.acceptance >= lgInd.acceptance && lgMat.speedup >= lgInd.speedup;
   const specVerdict: Verdict =
-    acceptHigher === spec.length && (largePays || perEngine.some((e) => e.faster === spec.length && e.pays > 0))
+    acceptHigher === spec.length &&
+    (largeBeatsIndependent || perEngine.some((e) => e.faster === spec.length && e.pays > 0))
       ? 'holds'
       : acceptHigher > 0 || largePays || perEngine.some((e) => e.faster > 0)
         ? 'partly'

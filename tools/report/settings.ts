@@ -97,14 +97,19 @@ export interface Settings {
 }
 
 // Full mode: about an hour on this 2-core machine when it is otherwise idle, every model on the
-// onnxruntime engine, the LM family's two seeds trained side by side (`--jobs 2`). The LM is the
-// `mini` preset that `lm-trainer train` uses (128 wide, 4 layers, FFN granularities 64…512, the
-// paper's dFF/8…dFF) at its batch (8 × 128 bytes) and learning rate, trained 4× as long: 4,000
-// steps, 4.1M tokens per model. Chosen by measurement so the granularities separate (the loss
-// parity and Mix'n'Match claims need a curve that is not flat): this shape's smallest-to-largest
-// spread was 0.061 bits/byte after 0.77M tokens, 0.119 after 1.5M, 0.147 after 2.3M and 0.153
-// at the end of a 3,000-step schedule; the earlier 128-wide model with an FFN to 1024 at batch 16
-// reached only 0.104 after 2.46M tokens, and the `small` preset 0.015–0.020 after 200k.
+// onnxruntime engine, the LM family's two seeds trained side by side (`--jobs`, one process and
+// one thread per seed): the LM family ~47 min (a joint MatLM step 0.32 s on one thread, the four
+// baselines together ~26 min), the ViT family ~12 min, measurements ~3 min. The first run
+// also trains the speculative section's `large` model and its independent draft (~50 min on one
+// core; shared with tools/bench-speculative.ts, so whichever runs first trains them).
+// The LM is the `mini` preset that `lm-trainer train` uses (128 wide, 4 layers, FFN granularities
+// 64…512, the paper's dFF/8…dFF) at its batch (8 × 128 bytes) and learning rate, trained 4× as
+// long: 4,000 steps, 4.1M tokens per model. Chosen by measurement so the granularities separate
+// (the loss parity and Mix'n'Match claims need a curve that is not flat): in a trial this shape's
+// smallest-to-largest spread was 0.061 bits/byte after 0.77M tokens, 0.119 after 1.5M, 0.147 after
+// 2.3M and 0.153 at the end of a 3,000-step schedule; here 0.161 and 0.176 (two seeds) after 4,000.
+// The earlier 128-wide model with an FFN to 1024 at batch 16 reached only 0.104 after 2.46M
+// tokens, and the `small` preset 0.015–0.020 after 200k.
 export function fullSettings(): Settings {
   const lmConfig = matlmConfig('mini');
   // 7×7 patches (16 tokens) and mean pooling, as in the retrieval demo: the preset's 4×4
