@@ -40,9 +40,9 @@ describe('exactSearch', () => {
   it('rejects NaN and ±Infinity in queries or database, naming the row and position (as hnswlib queries do)', () => {
     for (const space of ['l2', 'cosine'] as const)
       for (const bad of [NaN, Infinity, -Infinity]) {
-        expect(() => exactSearch(db, new Float32Array([0, 1, 1, bad]), 1, { space, dim: 2 })).toThrow(
-          `queries row 1 has a non-finite value (${bad}) at position 1`,
-        );
+        expect(() =>
+          exactSearch(db, new Float32Array([0, 1, 1, bad]), 1, { space, dim: 2 }),
+        ).toThrow(`queries row 1 has a non-finite value (${bad}) at position 1`);
         const corrupt = db.slice();
         corrupt[4] = bad;
         expect(() => exactSearch(corrupt, new Float32Array([0, 1]), 1, { space, dim: 2 })).toThrow(

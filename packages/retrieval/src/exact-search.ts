@@ -1,5 +1,13 @@
 import { RetrievalError } from './errors';
-import { checkDim, checkFinite, checkK, checkSpace, rowCount, type KnnResult, type Space } from './vectors';
+import {
+  checkDim,
+  checkFinite,
+  checkK,
+  checkSpace,
+  rowCount,
+  type KnnResult,
+  type Space,
+} from './vectors';
 
 export interface ExactSearchOptions {
   space: Space;
