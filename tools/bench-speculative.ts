@@ -1,7 +1,7 @@
 // Speculative decoding with MatFormer drafts: a benchmark, not a test. Prints tables.
 //
 //   npm run bench:speculative -- [options]   (= npx tsx --conditions=@matformer/source tools/bench-speculative.ts)
-//     --preset large     MatLM preset of the verifier (large: 25.4M params, decoding bound by weights)
+//     --preset large     MatLM preset of the verifier (large: 25.5M params, decoding bound by weights)
 //     --steps 480 --batch 8 --seq 128   training (onnxruntime engine) when no cached run is found
 //     --train-only       train or load the models, then stop
 //     --prompts 8        held-out Moby Dick prompts, each --prompt-len 32 bytes, --new 96 new tokens

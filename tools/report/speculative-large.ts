@@ -1,5 +1,5 @@
 // Speculative decoding where it can pay: a MatLM big enough that a decoding step is bound by
-// reading its weights rather than by per-call overhead (the `large` preset, 25.4M parameters), on
+// reading its weights rather than by per-call overhead (the `large` preset, 25.5M parameters), on
 // onnxruntime's decoder graph, batch 1. Verifier = the full model; drafts = its smallest
 // granularity extracted (float32, and int8 weights: a quarter of the bytes per step) and an
 // independently trained dense model of the same width (int8). Greedy at a fixed k (outputs must

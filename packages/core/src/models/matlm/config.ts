@@ -21,7 +21,7 @@ const lmPresets = {
   small: { dModel: 256, nLayers: 4, nHeads: 4, dFF: 1024, vocabSize: 256, maxSeqLen: 128 },
   // 10.8M params: a bigger run for a machine with time or a GPU.
   base: { dModel: 384, nLayers: 6, nHeads: 6, dFF: 1536, vocabSize: 256, maxSeqLen: 256 },
-  // 25.4M params (102 MB of fp32 weights, past any L3 cache): decoding on a CPU is bound by
+  // 25.5M params (102 MB of fp32 weights, past any L3 cache): decoding on a CPU is bound by
   // reading the weights, not by per-call overhead — the speculative-decoding benchmark's model.
   large: { dModel: 512, nLayers: 8, nHeads: 8, dFF: 2048, vocabSize: 256, maxSeqLen: 256 },
 } as const;
