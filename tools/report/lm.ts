@@ -4,8 +4,7 @@
 import { flopsPerToken, MatLM, paramCount, type MatLMConfig } from '@matformer/core';
 import {
   baselineConfig,
-  evaluateOnOrt,
-  evaluateTask,
+  evaluateOn,
   lmTask,
   loadTextCorpus,
   MOBY_DICK,
@@ -109,8 +108,7 @@ export async function trainLMFamily(
     upweighted,
     baselines,
     evalTask: makeTask,
-    evaluate: (task, submodels) =>
-      engine === 'ort' ? evaluateOnOrt(task, submodels) : Promise.resolve(evaluateTask(task, submodels)),
+    evaluate: (task, submodels) => evaluateOn(engine, task, submodels),
     tokensPerModel: (s.train.steps ?? 0) * s.batchSize * s.seqLen,
   };
 }

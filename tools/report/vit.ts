@@ -4,8 +4,7 @@
 import { flopsPerImage, MatViT, paramCount, type MatViTConfig } from '@matformer/core';
 import {
   baselineConfig,
-  evaluateOnOrt,
-  evaluateTask,
+  evaluateOn,
   imageTask,
   loadMnist,
   splitDataset,
@@ -100,7 +99,7 @@ export async function accuracyRows(f: ViTFamily): Promise<AccuracyRow[]> {
   const evalOf = async (m: MatViT, widths: number[]): Promise<EvalRow[]> => {
     const task = imageTask(m, f.data, { batchSize: 250 });
     try {
-      return f.engine === 'ort' ? await evaluateOnOrt(task, widths) : evaluateTask(task, widths);
+      return await evaluateOn(f.engine, task, widths);
     } finally {
       task.dispose();
     }

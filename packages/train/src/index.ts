@@ -8,7 +8,7 @@ export {
 } from './trainer';
 export { OrtGradientEngine, type OrtDevice, type OrtEngineOptions } from './ort/engine';
 export { GraphError } from './ort/graph-error';
-export { evaluateOnOrt } from './ort/evaluate-ort';
+export { evaluateOn, evaluateOnOrt } from './ort/evaluate-ort';
 export { resolveEngine, type EngineChoice } from './engine-choice';
 export { evaluateTask, type EvalRow, type Submodel } from './evaluate';
 export { defaultTrainOptions, resolveTrainOptions, type TrainOptions } from './options';

@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import {
-  evaluateOnOrt,
-  evaluateTask,
+  evaluateOn,
   formatEvalTable,
   loadTextBytes,
   readRunConfig,
@@ -55,10 +54,9 @@ export function registerEval(program: Command): void {
         ...model.config.granularities,
         ...((o.widths as string[] | undefined) ?? []).map(widthsArg),
       ];
-      const rows =
-        (await resolveEngine(o.engine)) === 'ort'
-          ? await evaluateOnOrt(task, submodels, { device: o.device })
-          : evaluateTask(task, submodels);
+      const rows = await evaluateOn(await resolveEngine(o.engine), task, submodels, {
+        device: o.device,
+      });
       process.stdout.write(
         `held out: ${corpus.name} (${corpus.val.length.toLocaleString('en-US')} bytes)\n\n${formatEvalTable({ rows }, 4)}\n\nunigram baseline: ${unigramBitsPerByte(corpus).toFixed(4)} bits/byte\n`,
       );

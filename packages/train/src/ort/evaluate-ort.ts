@@ -8,6 +8,7 @@ import {
   type Submodel,
 } from '../evaluate';
 import type { Task } from '../task';
+import type { TrainEngine } from '../trainer';
 import { OrtGradientEngine, type OrtEngineOptions } from './engine';
 import { correctTop1, type XYBatch } from './families';
 
@@ -67,4 +68,17 @@ export async function evaluateOnOrt(
   } finally {
     await engine.dispose();
   }
+}
+
+/**
+ * evaluateTask on the given training engine: `evaluateOnOrt` for 'ort', tfjs's `evaluateTask`
+ * for 'tfjs' (the same rows, to float rounding).
+ */
+export async function evaluateOn(
+  engine: TrainEngine,
+  task: Task,
+  submodels: Submodel[],
+  opts: OrtEngineOptions = {},
+): Promise<EvalRow[]> {
+  return engine === 'ort' ? evaluateOnOrt(task, submodels, opts) : evaluateTask(task, submodels);
 }
