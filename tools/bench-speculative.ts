@@ -44,6 +44,7 @@ import {
   analyticSpeedup,
   consistency,
   expectedTokensPerCall,
+  forwardTimes,
   generate,
   speculativeGenerate,
   speculativeGenerateSharedCache,
@@ -140,24 +141,14 @@ function toBytes(
   return onnx.toOnnx(model, width === undefined ? {} : { widths: width }).bytes;
 }
 
-/** Median ms of one forward of `T` tokens after a cache of `ctx` positions. */
-async function forwardMs(
-  engine: LMEngine<unknown>,
-  ctx: number,
-  T: number,
-  n: number,
-): Promise<number[]> {
-  const { state } = await engine.forward(Array.from({ length: ctx }, (_, i) => 97 + (i % 26)));
-  const times: number[] = [];
-  for (let i = 0; i < n + 2; i++) {
-    const t0 = performance.now();
-    const out = await engine.forward(Array(T).fill(101), state);
-    if (i >= 2) times.push(performance.now() - t0);
-    engine.release(out.state);
-  }
-  engine.release(state);
-  return times;
-}
+/** ms of each of `n` forwards of `T` tokens after a cache of `ctx` positions (a letter pattern). */
+const forwardMs = (engine: LMEngine<unknown>, ctx: number, T: number, n: number) =>
+  forwardTimes(
+    engine,
+    Array.from({ length: ctx }, (_, i) => 97 + (i % 26)),
+    T,
+    n,
+  );
 
 // ---------------------------------------------------------------------------------------------
 

@@ -8,6 +8,7 @@ import { loadavg } from 'node:os';
 import {
   extract,
   flopsPerToken,
+  median,
   paramCount,
   TfjsLMEngine,
   type LMEngine,
@@ -17,6 +18,7 @@ import { OnnxDecoderEngine, OnnxLMEngine, toOnnx } from '@matformer/core/onnx';
 import {
   analyticSpeedup,
   consistency,
+  forwardTimes,
   generate,
   speculativeGenerate,
   tokenWindows,
@@ -94,20 +96,7 @@ export interface SpeculativeResult {
 
 /** Median wall-clock ms of `engine.forward(T tokens)` after a cached `prefix`. */
 export async function stepMs<S>(engine: LMEngine<S>, prefix: number[], T: number, reps = 25): Promise<number> {
-  const times: number[] = [];
-  const { state } = await engine.forward(prefix);
-  try {
-    for (let i = 0; i < reps; i++) {
-      const t0 = performance.now();
-      const out = await engine.forward(prefix.slice(0, T), state);
-      times.push(performance.now() - t0);
-      engine.release(out.state);
-    }
-  } finally {
-    engine.release(state);
-  }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)];
+  return median(await forwardTimes(engine, prefix, T, reps));
 }
 
 const full = (f: LMFamily) => f.config.dFF;

@@ -45,8 +45,11 @@ export interface CalibrateOptions extends SamplingOptions {
   seed?: number;
 }
 
-/** ms of each of `reps` forwards of T tokens after a cache of `ctx` positions (warm-up excluded). */
-async function forwardTimes<S>(
+/**
+ * Wall-clock ms of each of `reps` forwards of T tokens (taken from `prefix`) from the state after
+ * `prefix`, two warm-up calls excluded: the step cost of a decoding call at that context.
+ */
+export async function forwardTimes<S>(
   engine: LMEngine<S>,
   prefix: number[],
   T: number,

@@ -42,6 +42,7 @@ export {
 } from './consistency';
 export {
   calibrateSpeculative,
+  forwardTimes,
   type CalibrateOptions,
   type SpeculativeCalibration,
   type DraftCalibration,
