@@ -2,11 +2,17 @@ import { existsSync } from 'node:fs';
 import { loadModel, ConfigError, modelOf, type MatLM } from '@matformer/core';
 import { runPath } from '@matformer/train';
 
+/** The model file of these options: `--checkpoint`, else the run's weights-only file, else its last checkpoint. */
+export function modelFileOf(o: { run?: string; checkpoint?: string }): string | undefined {
+  return (
+    o.checkpoint ??
+    [runPath(o.run!, 'model'), runPath(o.run!, 'checkpoint')].find((p) => existsSync(p))
+  );
+}
+
 /** The trained model of a run directory (its weights-only file, else its last checkpoint), or a checkpoint file. */
 export async function loadRunModel(o: { run?: string; checkpoint?: string }): Promise<MatLM> {
-  const path =
-    o.checkpoint ??
-    [runPath(o.run!, 'model'), runPath(o.run!, 'checkpoint')].find((p) => existsSync(p));
+  const path = modelFileOf(o);
   if (!path)
     throw new ConfigError(
       `${o.run} holds no trained model yet: run "lm-trainer train --run ${o.run}" first`,

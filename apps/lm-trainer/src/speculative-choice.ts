@@ -3,18 +3,9 @@ import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { writeFileAtomic, type LMEngine } from '@matformer/core';
 import { calibrateSpeculative, type SpeculativeCalibration } from '@matformer/speculative';
-import { runPath } from '@matformer/train';
 
 /** The calibration cache, beside the model it measured. */
 export const CALIBRATION_FILE = 'speculative-calibration.json';
-
-/** The model file `loadRunModel` reads for these options (for the cache's location and key). */
-export function modelFileOf(o: { run?: string; checkpoint?: string }): string | undefined {
-  return (
-    o.checkpoint ??
-    [runPath(o.run!, 'model'), runPath(o.run!, 'checkpoint')].find((p) => existsSync(p))
-  );
-}
 
 interface CacheFile {
   version: 1;

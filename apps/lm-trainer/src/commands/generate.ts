@@ -1,12 +1,12 @@
 import type { Command } from 'commander';
 import { ConfigError, TfjsLMEngine, type LMEngine, type MatLM, type Widths } from '@matformer/core';
 import { checkPrompt, generate, speculativeGenerate } from '@matformer/speculative';
-import { cachedCalibration, describeCalibration, modelFileOf } from '../speculative-choice';
+import { cachedCalibration, describeCalibration } from '../speculative-choice';
 import { widthsFromSliceArgs } from '@matformer/mixnmatch';
 import { decodeBytes, encodeBytes, resolveEngine } from '@matformer/train';
 import { engineOptions, float, int, widthsArg, widthsArgFor } from '../options';
 import { defaultRunDir, setupBackend } from '../run-setup';
-import { loadRunModel } from '../load-run';
+import { loadRunModel, modelFileOf } from '../load-run';
 import { DEFAULT_PROMPT } from './train';
 
 export function registerGenerate(program: Command): void {
