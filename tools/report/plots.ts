@@ -27,31 +27,29 @@ export function figures(r: Results): Figure[] {
   const hi = (xs: number[]) => Math.max(...xs) * BITS;
   const nSeeds = r.settings.lm.seeds.length;
   const upLambdas = r.settings.lm.upweightedLambdas;
+  /** A family's seed-mean loss per width, with the seed range as an error bar. */
+  const seedMeans = (family: 'matformer' | 'baseline', labelled: boolean) =>
+    r.lm.losses.map((l) => ({
+      x: l.params,
+      y: l[family] * BITS,
+      yLo: lo(l[`${family}Seeds`]),
+      yHi: hi(l[`${family}Seeds`]),
+      label: labelled ? String(l.width) : undefined,
+    }));
   const lossSeries: Series[] = [
     {
       name: `MatLM (${nSeeds}-seed mean, range)`,
       color: palette.matformer,
       marker: 'circle',
       line: true,
-      points: r.lm.losses.map((l) => ({
-        x: l.params,
-        y: l.matformer * BITS,
-        yLo: lo(l.matformerSeeds),
-        yHi: hi(l.matformerSeeds),
-        label: String(l.width),
-      })),
+      points: seedMeans('matformer', true),
     },
     {
       name: `baselines (${nSeeds}-seed mean, range)`,
       color: palette.baseline,
       marker: 'square',
       line: true,
-      points: r.lm.losses.map((l) => ({
-        x: l.params,
-        y: l.baseline * BITS,
-        yLo: lo(l.baselineSeeds),
-        yHi: hi(l.baselineSeeds),
-      })),
+      points: seedMeans('baseline', false),
     },
     {
       name: `MatLM seed ${r.settings.lm.seeds[0]} (Mix'n'Match's)`,

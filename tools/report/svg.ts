@@ -131,6 +131,11 @@ function markerSvg(m: Marker, x: number, y: number, color: string): string {
 }
 
 /** Renders a plot to an SVG document string. Throws if no series has a finite point. */
+/** Whether a point carries an error bar (both ends, finite). */
+function hasBar(p: Point): p is Point & { yLo: number; yHi: number } {
+  return Number.isFinite(p.yLo) && Number.isFinite(p.yHi);
+}
+
 export function plotSvg(spec: PlotSpec): string {
   const finite = (p: Point) =>
     Number.isFinite(p.x) && Number.isFinite(p.y) && (!spec.xLog || p.x > 0);
@@ -142,11 +147,7 @@ export function plotSvg(spec: PlotSpec): string {
     all.map((p) => p.x),
     xLog,
   );
-  const bars = all.flatMap((p) =>
-    p.yLo !== undefined && p.yHi !== undefined && Number.isFinite(p.yLo) && Number.isFinite(p.yHi)
-      ? [p.yLo, p.yHi]
-      : [],
-  );
+  const bars = all.flatMap((p) => (hasBar(p) ? [p.yLo, p.yHi] : []));
   const [y0, y1] = range([...all.map((p) => p.y), ...bars, ...(spec.yInclude ?? [])], false);
   const sx = (x: number) =>
     M.left +
@@ -200,13 +201,7 @@ export function plotSvg(spec: PlotSpec): string {
   }
   for (const s of series) {
     for (const p of s.points) {
-      if (
-        p.yLo !== undefined &&
-        p.yHi !== undefined &&
-        Number.isFinite(p.yLo) &&
-        Number.isFinite(p.yHi) &&
-        p.yHi > p.yLo
-      ) {
+      if (hasBar(p) && p.yHi > p.yLo) {
         const x = sx(p.x);
         const [a, b] = [sy(p.yLo).toFixed(1), sy(p.yHi).toFixed(1)];
         out.push(
