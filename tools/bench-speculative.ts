@@ -25,7 +25,7 @@
 // cost ratio c (median single-token forward times), measured/bound, and where the time went.
 // Greedy outputs are checked to be identical to plain greedy decoding. Results also go to
 // runs/bench-speculative/results.json.
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { availableParallelism, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import {
@@ -36,6 +36,7 @@ import {
   matlmConfig,
   median,
   selectBackend,
+  writeFileAtomic,
   type LMEngine,
   type LMPresetName,
 } from '@matformer/core';
@@ -629,7 +630,7 @@ for (const kind of engineKinds) {
 }
 
 await mkdir(outDir, { recursive: true });
-await writeFile(
+await writeFileAtomic(
   `${outDir}/results.json`,
   JSON.stringify(
     {
