@@ -1,6 +1,7 @@
 import type { ModelConfig } from '../config';
 import { CheckpointError, ConfigError } from '../errors';
 import { validateWith, type ModelFamily } from './family';
+import { matgemma, type MatGemma } from './matgemma';
 import { matlm, type MatLM } from './matlm';
 import { matvit, type MatViT } from './matvit';
 import type { NestedModel } from './nested-model';
@@ -13,6 +14,7 @@ import type { Params } from './weight-spec';
 export const families = {
   matlm,
   matvit,
+  matgemma,
 } as const;
 
 export type Arch = keyof typeof families;
@@ -71,4 +73,4 @@ export function configOf<A extends Arch>(
   return config as Extract<ModelConfig, { arch: A }>;
 }
 
-export type { MatLM, MatViT };
+export type { MatLM, MatViT, MatGemma };
