@@ -33,7 +33,9 @@ export {
   configOf,
   type Arch,
   type ModelOf,
+  languageModelOf,
   type AnyModel,
+  type LanguageModel,
 } from './models/registry';
 export {
   matlm,
