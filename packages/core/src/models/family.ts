@@ -44,6 +44,11 @@ export interface ModelFamily<
    * matmuls only. Default: the GPT-2 block (fused qkv, output projection, two FFN matrices).
    */
   blockFlops?(config: C, m: number, context: number): number;
+  /**
+   * Heads and head width of each layer's KV cache. Default: nHeads heads of dModel / nHeads
+   * (full multi-head attention); grouped-query attention caches fewer.
+   */
+  kvCache?(config: C): { heads: number; headDim: number };
   /** The model around existing weights (checked against the config), or fresh ones drawn from `seed`. */
   create(config: C, params?: Params, seed?: number): M;
   /** Whether a model is one of this family's (narrows its type). */
@@ -81,6 +86,16 @@ export function familySpecs<C extends FamilyConfig>(
 ): Record<string, WeightSpec> {
   const blocks = family.blockWeights?.(config) ?? trunkSpecs(config);
   return { ...family.inputWeights(config), ...blocks, ...family.outputWeights(config) };
+}
+
+/** Heads and head width of a layer's KV cache for a config of this family. */
+export function kvCacheShape<C extends FamilyConfig>(
+  family: ModelFamily<C, NestedModel<C>>,
+  config: C,
+): { heads: number; headDim: number } {
+  return (
+    family.kvCache?.(config) ?? { heads: config.nHeads, headDim: config.dModel / config.nHeads }
+  );
 }
 
 /** Trunk checks, then the family's own; the config returned typed. */

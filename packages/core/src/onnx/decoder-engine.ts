@@ -1,8 +1,7 @@
 import { storedWidths, type MatLMConfig, type Widths } from '../config';
 import type { LMEngine } from '../decoding/engine';
 import { CheckpointError, ConfigError } from '../errors';
-import type { MatLM } from '../models/matlm';
-import { configOf } from '../models/registry';
+import { configOf, type LanguageModel } from '../models/registry';
 import {
   decoderFileInfo,
   decoderSignature,
@@ -138,9 +137,9 @@ export class OnnxDecoderEngine implements LMEngine<OnnxDecoderState> {
     this.name = `onnxruntime-${ep} decoder${quantize ? ` ${quantize}` : ''} [${this.widths.join(',')}]`;
   }
 
-  /** A MatLM (at `widths`) exported in memory to the decoder graph and served. */
+  /** A MatLM (at `widths`) exported in memory to the decoder graph and served; other blocks: ConfigError. */
   static async fromModel(
-    model: MatLM,
+    model: LanguageModel,
     opts: OnnxDecoderOptions & DecoderExportOptions = {},
   ): Promise<OnnxDecoderEngine> {
     const { bytes } = toOnnxDecoder(model, opts);

@@ -1,7 +1,8 @@
-import { storedWidths, type Widths } from '../config';
+import { storedWidths, type ModelConfig, type Widths } from '../config';
 import { ConfigError } from '../errors';
 import { writeFileAtomic } from '../io/atomic-write';
-import type { MatLM, MatLMConfig } from '../models/matlm';
+import { matlm, type MatLM, type MatLMConfig } from '../models/matlm';
+import { familyOf, type LanguageModel } from '../models/registry';
 import { DataType } from './data-type';
 import { encodeGraph, GraphBuilder } from './graph';
 import { gelu, layerNorm, type WeightFn } from './layers';
@@ -71,7 +72,9 @@ export interface DecoderGraphOptions {
 export type WeightDataFn = (name: string) => { data: Float32Array; shape: number[] };
 
 /** Why a config cannot use the decoder graph (GroupQueryAttention's limits), or undefined. */
-export function decoderUnsupported(config: MatLMConfig): string | undefined {
+export function decoderUnsupported(config: ModelConfig): string | undefined {
+  if (!matlm.isConfig(config))
+    return `the decoder graph is built for the MatLM block; a ${familyOf(config).name} is served by the plain export`;
   const hd = config.dModel / config.nHeads;
   if (hd % 8 !== 0)
     return `onnxruntime's GroupQueryAttention needs a head size that is a multiple of 8; dModel/nHeads = ${hd}`;
@@ -251,13 +254,13 @@ export interface DecoderExportOptions extends DecoderGraphOptions {
  * `OnnxDecoderEngine`; needs onnxruntime (contrib ops), opset 17 + com.microsoft 1.
  */
 export function toOnnxDecoder(
-  model: MatLM,
+  model: LanguageModel,
   opts: DecoderExportOptions = {},
 ): { bytes: Uint8Array; widths: Widths; params: number } {
   return atWidths(model, opts.widths, (dense, widths) => {
-    const config = dense.config;
-    const why = decoderUnsupported(config);
+    const why = decoderUnsupported(dense.config);
     if (why) throw new ConfigError(why);
+    const config = dense.config as MatLMConfig; // decoderUnsupported refuses every other block
     const g = new GraphBuilder(17);
     const w = initializerWeights(g, dense);
     const weightData: WeightDataFn = (name) => {
@@ -284,7 +287,7 @@ export function toOnnxDecoder(
 
 /** Writes `toOnnxDecoder`'s file atomically. */
 export async function exportOnnxDecoder(
-  model: MatLM,
+  model: LanguageModel,
   path: string,
   opts: DecoderExportOptions = {},
 ): Promise<{ bytes: number; widths: Widths; params: number }> {

@@ -39,6 +39,7 @@ export const matgemma: ModelFamily<MatGemmaConfig, MatGemma> = {
     const kv = c.nKvHeads * c.headDim;
     return 2 * c.dModel * (2 * q + 2 * kv) + 2 * 2 * q * context + 2 * 3 * c.dModel * m;
   },
+  kvCache: (c) => ({ heads: c.nKvHeads, headDim: c.headDim }),
   tokenFlops: (c) => 2 * c.dModel * c.vocabSize, // the head
   exampleFlops: (_c, perToken) => perToken,
   lossMetrics: (loss) => ({ bitsPerToken: loss / Math.LN2 }),
