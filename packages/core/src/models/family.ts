@@ -2,6 +2,10 @@ import { validateTrunk, type TrunkConfig, type Widths } from '../config';
 import { ConfigError } from '../errors';
 import type { Dim, GraphBuilder } from '../onnx/graph';
 import type { WeightFn } from '../onnx/layers';
+import type { DecoderGraphOptions, WeightDataFn } from '../onnx/decoder-parts';
+
+/** What a family's decoder-graph builder is given besides the weights. */
+export type DecoderBuildOptions = DecoderGraphOptions & { weightData?: WeightDataFn };
 import type { NestedModel } from './nested-model';
 import { trunkSpecs, type Params, type WeightSpec } from './weight-spec';
 
@@ -76,6 +80,15 @@ export interface ModelFamily<
      * shape a cross-entropy against N integer targets takes.
      */
     forward(g: GraphBuilder, config: C, w: WeightFn, input: string): { logits: string };
+    /**
+     * The decoder graph (batch 1, static KV buffer, onnxruntime contrib ops; see
+     * onnx/lm-decoder.ts for its inputs and outputs), for language models that have one.
+     */
+    decoder?: {
+      build(g: GraphBuilder, config: C, w: WeightFn, opts: DecoderBuildOptions): void;
+      /** Why a config cannot use it beyond the shared limits, or undefined. */
+      unsupported?(config: C): string | undefined;
+    };
   };
 }
 

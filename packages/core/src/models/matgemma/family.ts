@@ -7,6 +7,7 @@ import {
   type GemmaPresetName,
   type MatGemmaConfig,
 } from './config';
+import { buildMatGemmaDecoder } from './decoder';
 import { buildMatGemmaGraph, matgemmaForward } from './graph';
 import { MatGemma } from './model';
 import { matgemmaBlockSpecs } from './weights';
@@ -47,5 +48,6 @@ export const matgemma: ModelFamily<MatGemmaConfig, MatGemma> = {
     build: buildMatGemmaGraph,
     input: () => ({ name: 'input_ids', type: 'int64', shape: ['batch', 'seq'] }),
     forward: (g, config, w, ids) => ({ logits: matgemmaForward(g, config, w, ids).logits2d }),
+    decoder: { build: buildMatGemmaDecoder },
   },
 };
