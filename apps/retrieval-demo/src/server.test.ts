@@ -5,7 +5,13 @@ import { grayToPng } from './png';
 import type { DemoState } from './query';
 import { startServer, type RunningServer } from './server';
 import { quickDemoState } from './test-fixtures';
-import { jpegClaiming, heavyPng, pngClaiming } from './test-images';
+import {
+  jpegClaiming,
+  heavyPng,
+  interlacedPng,
+  pngClaiming,
+  pngWithSecondIhdr,
+} from './test-images';
 import { checkUpload, uploadToPixels } from './upload';
 
 describe('retrieval-demo server', () => {
@@ -127,6 +133,28 @@ describe('retrieval-demo server', () => {
       'the uploaded JPEG is 7000×7000; the limit is 4096×4096',
     );
     expect(performance.now() - t0).toBeLessThan(200);
+  });
+
+  it('refuses a PNG with a second IHDR from its chunk headers, before decoding it', async () => {
+    for (const side of [5000, 16384]) {
+      const t0 = performance.now();
+      const r = await fetch(new URL('/api/query', server.url), {
+        method: 'POST',
+        headers: { 'content-type': 'image/png' },
+        body: new Blob([new Uint8Array(pngWithSecondIhdr(side, side))]),
+      });
+      expect(r.status).toBe(400);
+      expect(((await r.json()) as { error: string }).error).toBe(
+        `the uploaded image: unreadable PNG (a second IHDR chunk at byte 33 claiming ${side}×${side}; a PNG has exactly one)`,
+      );
+      expect(performance.now() - t0).toBeLessThan(200);
+    }
+  });
+
+  it('refuses an interlaced PNG, whose inflated size the decoder does not bound', () => {
+    expect(() => checkUpload(interlacedPng(), 'image/png')).toThrow(
+      'the uploaded PNG is interlaced (Adam7), which the decoder inflates without a size limit; save it without interlacing',
+    );
   });
 
   it('caps decoded pixels for every format, 16-bit PNGs included', () => {
