@@ -21,7 +21,6 @@ export { ONNX_FORMAT, ONNX_FORMAT_VERSION, metadataKeys } from './metadata';
 export { OnnxLMEngine, type OnnxKVState } from './lm-engine';
 export { OnnxViTEncoder, type ViTOutputs } from './vit-encoder';
 export { loadOrt, type OrtOptions } from './ort';
-export { checkOrtDevice, cudaUnavailableError } from './ort-device';
 export {
   toOnnxDecoder,
   exportOnnxDecoder,
