@@ -48,7 +48,13 @@ export { extract } from './extract';
 export * from './cost';
 export * from './backend';
 export * from './io/safetensors';
-export { writeFileAtomic, writeFileAtomicSync } from './io/atomic-write';
+export {
+  appendFileChecked,
+  checkWritablePath,
+  FileWriteError,
+  writeFileAtomic,
+  writeFileAtomicSync,
+} from './io/atomic-write';
 export {
   lockDir,
   makeDirFast,
