@@ -1,6 +1,6 @@
 import { storedWidths, type Widths } from '../config';
 import { ConfigError } from '../errors';
-import { writeFileAtomic } from '../io/atomic-write';
+import { checkWritablePath, writeFileAtomic } from '../io/atomic-write';
 import type { MatLM, MatLMConfig } from '../models/matlm';
 import { DataType } from './data-type';
 import { encodeGraph, GraphBuilder } from './graph';
@@ -288,6 +288,7 @@ export async function exportOnnxDecoder(
   path: string,
   opts: DecoderExportOptions = {},
 ): Promise<{ bytes: number; widths: Widths; params: number }> {
+  checkWritablePath(path); // a device, FIFO or directory fails before the model is encoded
   const { bytes, widths, params } = toOnnxDecoder(model, opts);
   await writeFileAtomic(path, bytes);
   return { bytes: bytes.length, widths, params };
