@@ -55,6 +55,7 @@ export {
   writeFileAtomic,
   writeFileAtomicSync,
 } from './io/atomic-write';
+export { checkInputFile, fileKind, formatBytes, type InputFileCheck } from './io/input-file';
 export {
   lockDir,
   makeDirFast,

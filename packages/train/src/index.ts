@@ -35,7 +35,14 @@ export {
 } from './cached-run';
 export { ProgressReporter, formatEvalTable } from './progress';
 export { BYTE_VOCAB_SIZE, encodeBytes, decodeBytes } from './data/byte-tokenizer';
-export { loadTextCorpus, loadTextBytes, MOBY_DICK, type TextCorpus } from './data/text-corpus';
+export {
+  loadTextCorpus,
+  loadTextBytes,
+  MAX_TEXT_BYTES,
+  MOBY_DICK,
+  type TextCorpus,
+  type TextSourceOptions,
+} from './data/text-corpus';
 export { lmTask, type LMBatch, type LMTaskOptions } from './data/lm-task';
 export { loadMnist } from './data/mnist';
 export { parseIdx, loadIdxDataset } from './data/idx';

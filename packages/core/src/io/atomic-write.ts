@@ -13,6 +13,7 @@ import {
 import { appendFile, mkdir, open, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { MatformerError } from '../errors';
+import { fileKind as kindOf } from './input-file';
 
 /**
  * A file this library was asked to write cannot be written: the path is not a regular file
@@ -27,16 +28,6 @@ export class FileWriteError extends MatformerError {
   ) {
     super(message);
   }
-}
-
-/** What a non-regular file is, in words. */
-function kindOf(s: Stats): string {
-  if (s.isDirectory()) return 'a directory';
-  if (s.isCharacterDevice()) return 'a character device';
-  if (s.isBlockDevice()) return 'a block device';
-  if (s.isFIFO()) return 'a FIFO (named pipe)';
-  if (s.isSocket()) return 'a socket';
-  return 'not a regular file';
 }
 
 /**
