@@ -8,6 +8,7 @@ import { engineOptions, float, int, widthsArg, widthsArgFor } from '../options';
 import { defaultRunDir, setupBackend } from '../run-setup';
 import { loadRunModel, modelFileOf } from '../load-run';
 import { DEFAULT_PROMPT } from './train';
+import { readPrompt } from '../prompt';
 
 export function registerGenerate(program: Command): void {
   const cmd = program.command('generate');
@@ -28,7 +29,11 @@ export function registerGenerate(program: Command): void {
       'a slice file (CSV or JSON, e.g. written by "lm-trainer search"); use with --slice',
     )
     .option('--slice <name>', 'the named slice of --slices whose widths the model runs at')
-    .option('--prompt <text>', 'text to continue', DEFAULT_PROMPT)
+    .option(
+      '--prompt <text>',
+      `text to continue (default "${DEFAULT_PROMPT}"); - reads it from stdin; at most 16 KiB here: use --prompt-file or - for longer ones`,
+    )
+    .option('--prompt-file <file>', 'read the text to continue from this file (UTF-8)')
     .option(
       '--max-tokens <n>',
       "new tokens (bytes); past the model's context the window slides (the last half is kept)",
@@ -54,6 +59,8 @@ export function registerGenerate(program: Command): void {
     .option('--draft-onnx <file>', 'with --speculative: run the draft from an exported .onnx file')
     .option('--backend <name>', 'tfjs backend: tensorflow, wasm or cpu')
     .action(async (o) => {
+      // First, before any onnxruntime session: a too-long --prompt crashes onnxruntime-node.
+      o.prompt = await readPrompt(o, DEFAULT_PROMPT);
       await setupBackend(o.backend);
       const model = await loadRunModel(o);
       o.widths = (await widthsFromSliceArgs(o, model.config)) ?? o.widths;
