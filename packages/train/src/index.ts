@@ -5,11 +5,13 @@ export {
   type TrainReporter,
   type TrainerInit,
   type TrainEngine,
+  TRAIN_ENGINES,
+  checkEngineDevice,
 } from './trainer';
 export { OrtGradientEngine, type OrtDevice, type OrtEngineOptions } from './ort/engine';
 export { GraphError } from './ort/graph-error';
 export { evaluateOn, evaluateOnOrt } from './ort/evaluate-ort';
-export { resolveEngine, type EngineChoice } from './engine-choice';
+export { ENGINE_CHOICES, resolveEngine, type EngineChoice } from './engine-choice';
 export { evaluateTask, type EvalRow, type Submodel } from './evaluate';
 export { defaultTrainOptions, resolveTrainOptions, type TrainOptions } from './options';
 export { jointGradients, TrainingError, type JointGradients } from './joint-step';

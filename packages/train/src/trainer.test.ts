@@ -5,6 +5,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, CheckpointError, tensorGrowth, loadModel, MatLM, Rng } from '@matformer/core';
 import { jointGradients, TrainingError } from './joint-step';
 import { Trainer } from './trainer';
+import { resolveEngine } from './engine-choice';
+import { evaluateOn } from './ort/evaluate-ort';
+import { availableParallelism } from 'node:os';
 import { readMetrics, runPath } from './run-dir';
 import { lmTask } from './data/lm-task';
 import { tinyLMTask } from './test-fixtures';
@@ -261,5 +264,33 @@ describe('Trainer on a tiny MatLM', () => {
     task.dispose();
     model.dispose();
     await rm(dir, { recursive: true, force: true });
+  });
+
+  it('validates threads, engine and device, naming the option and the allowed values (issue #23)', async () => {
+    const { model, task } = await tinyLMTask(12);
+    const cores = availableParallelism();
+    for (const threads of [100000, -1, NaN, 1.5, 0])
+      expect(() => new Trainer(task, {}, { engine: 'ort', threads })).toThrow(
+        `threads must be an integer from 1 to ${cores} (the cores this process may use), got ${threads}`,
+      );
+    expect(() => new Trainer(task, {}, { engine: 'foo' as never })).toThrow(
+      'engine must be one of "tfjs", "ort", got "foo"',
+    );
+    expect(() => new Trainer(task, {}, { engine: 'ort', device: 'gpu' as never })).toThrow(
+      'device must be one of "cpu", "cuda", got "gpu"',
+    );
+    expect(() => new Trainer(task, {}, { engine: 'tfjs', device: 'cuda' })).toThrow(
+      'device "cuda" needs engine "ort"',
+    );
+    await expect(resolveEngine('foo' as never)).rejects.toThrow(
+      'engine must be one of "auto", "ort", "tfjs", got "foo"',
+    );
+    expect(await resolveEngine('tfjs')).toBe('tfjs');
+    await expect(evaluateOn('gpu' as never, task, [64])).rejects.toThrow(
+      'engine must be one of "tfjs", "ort", got "gpu"',
+    );
+    expect(() => new Trainer(task, {}, { engine: 'ort', threads: 1 })).not.toThrow();
+    task.dispose();
+    model.dispose();
   });
 });

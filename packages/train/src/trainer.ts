@@ -1,5 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
-import { resolveWidths, Rng, type Widths } from '@matformer/core';
+import {
+  checkChoice,
+  checkThreads,
+  ConfigError,
+  resolveWidths,
+  Rng,
+  type Widths,
+} from '@matformer/core';
 import { existsSync } from 'node:fs';
 import { AdamW } from './adamw';
 import { evaluateTask, type EvalRow } from './evaluate';
@@ -65,8 +72,34 @@ export interface TrainerInit {
   engine?: TrainEngine;
   /** onnxruntime execution provider for engine 'ort': 'cpu' (default) or 'cuda'. */
   device?: OrtDevice;
-  /** onnxruntime intra-op threads for engine 'ort' (default: every core). */
+  /**
+   * onnxruntime intra-op threads for engine 'ort': an integer from 1 to os.availableParallelism()
+   * (default: all of them). More threads than cores only slow onnxruntime down.
+   */
   threads?: number;
+}
+
+/** The values of TrainerInit.engine. */
+export const TRAIN_ENGINES = ['tfjs', 'ort'] as const;
+
+/**
+ * Checks an engine and a device option (ConfigError naming the bad one and its values): device
+ * 'cuda' is onnxruntime's, so it needs engine 'ort'. Returns the engine (default 'tfjs').
+ */
+export function checkEngineDevice(engine: unknown, device: unknown): TrainEngine {
+  const e = checkChoice('engine', engine, TRAIN_ENGINES, true) ?? 'tfjs';
+  const d = checkChoice('device', device, ['cpu', 'cuda'] as const, true);
+  if (e === 'tfjs' && d === 'cuda')
+    throw new ConfigError(
+      'device "cuda" needs engine "ort" (onnxruntime); engine "tfjs" runs on its tfjs backend (selectBackend)',
+    );
+  return e;
+}
+
+/** Checks a TrainerInit's fixed-value options, naming the bad one (ConfigError). */
+function checkInit(init: TrainerInit): void {
+  checkEngineDevice(init.engine, init.device);
+  checkThreads('threads', init.threads, availableParallelism());
 }
 
 /**
@@ -89,6 +122,7 @@ export class Trainer {
     options: Partial<TrainOptions> = {},
     readonly init: TrainerInit = {},
   ) {
+    checkInit(init);
     this.granularities = task.model.config.granularities;
     this.options = resolveTrainOptions(options, this.granularities.length);
     const o = this.options;
