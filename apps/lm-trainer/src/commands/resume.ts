@@ -1,9 +1,10 @@
 import type { Command } from 'commander';
-import { ProgressReporter, readRunConfig, resolveEngine, Trainer } from '@matformer/train';
+import { ProgressReporter, readRunConfig, Trainer } from '@matformer/train';
 import type { MatLM } from '@matformer/core';
 import { engineOptions, int } from '../options';
 import {
   defaultRunDir,
+  engineFor,
   loadCorpus,
   makeTask,
   setupBackend,
@@ -26,6 +27,7 @@ export function registerResume(program: Command): void {
     .option('--no-sample', 'skip the generated samples at the end')
     .action(async (o) => {
       lockRun(o.run, 'resume');
+      const engine = await engineFor(o);
       await setupBackend(o.backend);
       const { dataSpec } = await readRunConfig<{ dataSpec: DataSpec }>(o.run);
       const corpus = await loadCorpus(dataSpec);
@@ -35,7 +37,7 @@ export function registerResume(program: Command): void {
         {
           reporter: new ProgressReporter(process.stderr, 25, false),
           steps: o.steps,
-          engine: await resolveEngine(o.engine),
+          engine,
           device: o.device,
         },
       );
