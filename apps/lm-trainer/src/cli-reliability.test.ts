@@ -131,4 +131,16 @@ describe('lm-trainer reliability (issue #23)', () => {
       'text source /dev/null is a character device, not a regular file',
     );
   }, 120_000);
+
+  it('search caps --eval-windows at the distinct held-out windows, as eval does', async () => {
+    const r = await lmTrainer(
+      'search',
+      ...['--run', runDir, '--budget', 'params=70%', '--evaluations', '2'],
+      ...['--eval-windows', '1000000'],
+    );
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(
+      /note: --eval-windows 1000000 capped at \d+, the distinct windows of 16 tokens in each half of the held-out text/,
+    );
+  }, 180_000);
 });

@@ -71,3 +71,4 @@ export { TfjsLMEngine } from './decoding/tfjs-engine';
 export { InferenceCache } from './layers/inference-cache';
 export { Rng } from './rng';
 export { median, percentile, timingStats, type TimingStats } from './timing';
+export { capWindows, distinctWindows } from './windows';
