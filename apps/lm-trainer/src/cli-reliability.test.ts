@@ -1,6 +1,6 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, lstatSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -141,6 +141,33 @@ describe('lm-trainer reliability (issue #23)', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(
       /note: --eval-windows 1000000 capped at \d+, the distinct windows of 16 tokens in each half of the held-out text/,
+    );
+  }, 180_000);
+
+  it('resume says when nothing would be trained, and extends at the final learning rate', async () => {
+    expectOneLine(
+      await lmTrainer('resume', '--run', runDir, '--steps', '4'),
+      `steps 4: the run in ${runDir} is already at step 20, so nothing would be trained; give more than 20 steps to extend it`,
+    );
+    expectOneLine(
+      await lmTrainer('resume', '--run', runDir),
+      `${runDir} is complete (step 20 of 20): nothing to train; extend it with --steps N (N > 20)`,
+    );
+    const more = await lmTrainer('resume', '--run', runDir, '--steps', '22', '--no-sample');
+    expect(more.code, more.stderr).toBe(0);
+    expect(more.stderr).toMatch(
+      /resuming .* at step 20 of 22 \(the learning-rate schedule ends at step 20, as the original run's; the steps after it train at its final rate \d\.\d\de-\d\)/,
+    );
+    const lrs = (await readFile(join(runDir, 'metrics.jsonl'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+      .filter((m) => m.type === 'step')
+      .map((m) => m.lr);
+    expect(lrs.slice(19)).toEqual([lrs[19], lrs[19], lrs[19]]);
+    const help = await lmTrainer('resume', '--help');
+    expect(help.stdout.replace(/\s+/g, ' ')).toMatch(
+      'NOT the same as an uninterrupted run of n steps',
     );
   }, 180_000);
 });

@@ -293,4 +293,40 @@ describe('Trainer on a tiny MatLM', () => {
     task.dispose();
     model.dispose();
   });
+
+  it('resume --steps keeps the original schedule: the rate goes on at its final value, never jumps (issue #23)', async () => {
+    const { model, task, dir, corpus } = await tinyLMTask(13);
+    const opts = { steps: 6, lr: 1e-2, warmupSteps: 2, evalEvery: 0, checkpointEvery: 0 };
+    const lrs: number[] = [];
+    const reporter = { onStep: (m: { lr: number }) => void lrs.push(m.lr) };
+    const first = new Trainer(task, opts, { runDir: dir, reporter });
+    await first.run();
+    await first.dispose();
+    task.dispose();
+    model.dispose();
+    const make = (m: unknown) =>
+      lmTask(m as MatLM, corpus, { batchSize: 8, seqLen: 32, evalWindows: 16 });
+    // Nothing to train: refused, naming the step the run is at.
+    await expect(Trainer.resume(dir, make, { steps: 4 })).rejects.toThrow(
+      `steps 4: the run in ${dir} is already at step 6, so nothing would be trained; give more than 6 steps to extend it`,
+    );
+    const more = await Trainer.resume(dir, make, { steps: 10, reporter });
+    expect(more.options.scheduleSteps).toBe(6);
+    await more.run();
+    expect(lrs).toHaveLength(10);
+    // Steps 7–10 train at the rate the original run ended with (the cosine does not restart).
+    for (const lr of lrs.slice(6)) expect(lr).toBe(lrs[5]);
+    // After the warmup the rate only decreases, across the resume too.
+    for (let i = 2; i < lrs.length; i++) expect(lrs[i]).toBeLessThanOrEqual(lrs[i - 1] + 1e-15);
+    // A second extension keeps the same schedule (stored in the checkpoint).
+    const again = await Trainer.resume(dir, make, { steps: 12 });
+    expect(again.options.scheduleSteps).toBe(6);
+    expect(again.lrAt(11)).toBe(lrs[5]);
+    for (const t of [more, again]) {
+      await t.dispose();
+      t.task.dispose();
+      t.task.model.dispose();
+    }
+    await rm(dir, { recursive: true, force: true });
+  });
 });

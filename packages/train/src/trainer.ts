@@ -132,12 +132,20 @@ export class Trainer {
       beta2: o.beta2,
       weightDecay: o.weightDecay,
     });
-    this.schedule = warmupCosine({
+    const scheduleSteps = o.scheduleSteps ?? o.steps;
+    const base = warmupCosine({
       peakLr: o.lr,
       warmupSteps: o.warmupSteps,
-      totalSteps: o.steps,
+      totalSteps: scheduleSteps,
       minLr: o.minLr,
     });
+    // Past the schedule (an extended run), the rate stays where the original run ended.
+    this.schedule = (step) => base(Math.min(step, scheduleSteps - 1));
+  }
+
+  /** The learning rate of step `step` (0-based) under this run's schedule. */
+  lrAt(step: number): number {
+    return this.schedule(step);
   }
 
   get runDir(): string | undefined {
@@ -360,7 +368,13 @@ export class Trainer {
   /**
    * Continues a run from its directory's checkpoint: same weights, optimizer moments, step
    * and data position, so the result equals an uninterrupted run. `makeTask` rebuilds the
-   * task around the restored model; `steps` may extend the run.
+   * task around the restored model.
+   *
+   * `steps` moves where the run ends, not its learning-rate schedule: the warmup and cosine
+   * stay those of the original run (options.scheduleSteps), so past its end the rate stays at
+   * the rate of its last step (about minLr after a full cosine). An extended run is therefore NOT the same as an uninterrupted run of
+   * the longer length (whose cosine would be stretched); it is the original run plus steps at
+   * the final rate. `steps` at or below the checkpoint's step throws ConfigError (nothing to train).
    */
   static async resume(
     runDir: string,
@@ -371,10 +385,18 @@ export class Trainer {
     if (!existsSync(path))
       throw new Error(`cannot resume: ${path} does not exist (the run saved no checkpoint yet)`);
     const { model, optimizerState, progress } = await loadTrainState(path);
+    if (init.steps !== undefined && !(init.steps > progress.step)) {
+      model.dispose();
+      throw new ConfigError(
+        `steps ${init.steps}: the run in ${runDir} is already at step ${progress.step}, so nothing would be trained; give more than ${progress.step} steps to extend it`,
+      );
+    }
     const task = await makeTask(model);
+    // The schedule stays the original run's (see above); steps only moves the end.
+    const scheduleSteps = progress.options.scheduleSteps ?? progress.options.steps;
     const trainer = new Trainer(
       task,
-      { ...progress.options, ...(init.steps ? { steps: init.steps } : {}) },
+      { ...progress.options, scheduleSteps, ...(init.steps ? { steps: init.steps } : {}) },
       { ...init, runDir },
     );
     trainer.optimizer.loadState(optimizerState, progress.adamT, path);
