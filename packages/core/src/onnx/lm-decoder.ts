@@ -1,6 +1,6 @@
 import { storedWidths, type Widths } from '../config';
-import { ConfigError } from '../errors';
-import { writeFileAtomic } from '../io/atomic-write';
+import { checkChoice, ConfigError } from '../errors';
+import { checkWritablePath, writeFileAtomic } from '../io/atomic-write';
 import type { MatLM, MatLMConfig } from '../models/matlm';
 import { DataType } from './data-type';
 import { encodeGraph, GraphBuilder } from './graph';
@@ -67,6 +67,9 @@ export interface DecoderGraphOptions {
   quantize?: 'int8';
 }
 
+/** The values of DecoderGraphOptions.quantize. */
+export const QUANTIZE_CHOICES = ['int8'] as const;
+
 /** Weight data for quantizing (toOnnxDecoder supplies it). */
 export type WeightDataFn = (name: string) => { data: Float32Array; shape: number[] };
 
@@ -86,7 +89,7 @@ export function buildDecoderGraph(
   opts: DecoderGraphOptions & { weightData?: WeightDataFn } = {},
 ): void {
   const fused = opts.fused ?? true;
-  const q8 = opts.quantize === 'int8';
+  const q8 = checkChoice('quantize', opts.quantize, QUANTIZE_CHOICES, true) === 'int8';
   if (q8 && !opts.weightData) throw new Error('internal: int8 quantization needs weightData');
   /**
    * x · W (+ bias) where W is the weight `name` [K, N] (or stored [N, K] with `storedT`): float
@@ -254,6 +257,7 @@ export function toOnnxDecoder(
   model: MatLM,
   opts: DecoderExportOptions = {},
 ): { bytes: Uint8Array; widths: Widths; params: number } {
+  checkChoice('quantize', opts.quantize, QUANTIZE_CHOICES, true);
   return atWidths(model, opts.widths, (dense, widths) => {
     const config = dense.config;
     const why = decoderUnsupported(config);
@@ -288,6 +292,7 @@ export async function exportOnnxDecoder(
   path: string,
   opts: DecoderExportOptions = {},
 ): Promise<{ bytes: number; widths: Widths; params: number }> {
+  checkWritablePath(path); // a device, FIFO or directory fails before the model is encoded
   const { bytes, widths, params } = toOnnxDecoder(model, opts);
   await writeFileAtomic(path, bytes);
   return { bytes: bytes.length, widths, params };
