@@ -5,6 +5,7 @@ import { createRequire } from 'node:module';
 import { hostname, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
+import { cudaUnavailableMessage } from '@matformer/core/onnx';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const run = promisify(execFile);
@@ -61,7 +62,7 @@ describe('retrieval-demo CLI', () => {
   }, 120_000);
 
   it.skipIf(hasCuda)(
-    'says in one line that --device cuda needs the CUDA build, without the native log',
+    'says in one line, before any training, that --device cuda needs the CUDA build, without the native log',
     async () => {
       const r = await demo(
         ...['--run-dir', join(dir, 'cuda'), '--preset', 'tiny', '--steps', '2'],
@@ -70,7 +71,7 @@ describe('retrieval-demo CLI', () => {
       expect(r.code).toBe(1);
       const lines = r.stderr.split('\n').filter((l) => l.trim() && !l.startsWith('npm warn'));
       expect(lines.filter((l) => !l.startsWith('tfjs backend:'))).toEqual([
-        "retrieval-demo: device cuda: onnxruntime-node's CUDA execution provider is not installed or cannot start (OrtSessionOptionsAppendExecutionProvider_Cuda: Failed to load shared library); npm installs its CPU build: get the CUDA 12 binaries with ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node (not with ONNXRUNTIME_NODE_INSTALL=skip), or use --device cpu",
+        `retrieval-demo: ${cudaUnavailableMessage('OrtSessionOptionsAppendExecutionProvider_Cuda: Failed to load shared library', '--device')}`,
       ]);
     },
     120_000,

@@ -106,7 +106,7 @@ export async function prepare(o: PipelineOptions): Promise<Prepared> {
   // Before anything is trained: a CUDA provider that cannot start is one clear line, not
   // onnxruntime's native log and a failed training graph.
   if (engine === 'ort' && o.device === 'cuda')
-    await (await import('@matformer/core/onnx')).checkOrtDevice('cuda');
+    await (await import('@matformer/core/onnx')).checkOrtDevice('cuda', '--device');
   const stored = await loadOrTrain(runDir, data, o.settings, {
     retrain: o.retrain,
     reporter: o.reporter,
