@@ -21,9 +21,8 @@
 // The target: ≥ 20× exact QPS at recall@10 ≥ 0.95.
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
-import { loadModel, modelOf, selectBackend } from '@matformer/core';
+import { loadModel, modelOf, selectBackend, writeFileAtomicSync } from '@matformer/core';
 import { loadMnist } from '@matformer/train';
 import {
   embedImages,
@@ -277,8 +276,7 @@ if (sets.includes('clustered'))
   );
 if (sets.includes('isotropic'))
   results.push(await bench('isotropic (uniform on the sphere)', vectors(N, 3), vectors(Q, 4)));
-mkdirSync('runs', { recursive: true });
-writeFileSync(
+writeFileAtomicSync(
   'runs/bench-retrieval.json',
   JSON.stringify({ N, dim, Q, k, M, efConstruction, loadavg: loadavg(), results }, null, 2) + '\n',
 );

@@ -59,7 +59,7 @@ async function readConfigFile(path: string, arch: LMArch): Promise<Partial<LMCon
   const unknown = Object.keys(parsed).filter((k) => !fileFields[arch].includes(k));
   if (unknown.length)
     throw new ConfigError(
-      `--config ${path}: unknown ${arch} field ${JSON.stringify(unknown[0])}; allowed: ${fileFields[arch].join(', ')}`,
+      `--config ${path}: unknown field ${JSON.stringify(unknown[0])}; allowed: ${fileFields[arch].join(', ')} (--arch ${arch})`,
     );
   return parsed as Partial<LMConfig>;
 }
@@ -83,7 +83,7 @@ export async function modelConfig(f: ShapeFlags): Promise<LMConfig> {
   const family = familyOf(arch);
   if (!family.presetNames.includes(f.preset))
     throw new ConfigError(
-      `unknown ${family.name} preset "${f.preset}"; allowed: ${family.presetNames.join(', ')}`,
+      `unknown preset "${f.preset}"; allowed: ${family.presetNames.join(', ')} (--arch ${arch})`,
     );
   const overrides: Record<string, unknown> = f.config ? await readConfigFile(f.config, arch) : {};
   if (f.dModel !== undefined) overrides.dModel = f.dModel;

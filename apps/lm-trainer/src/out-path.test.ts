@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,5 +24,18 @@ describe('checkOutFile', () => {
       `${join(dir, 'f')} is a file, not a folder`,
     );
     expect(() => checkOutFile('--out', join(dir, 'm.onnx'))).not.toThrow();
+  });
+
+  it('refuses an empty path, a FIFO or a character device before any work (issue #23)', () => {
+    expect(() => checkOutFile('--out', '')).toThrow('--out is empty: give the file to write');
+    const fifo = join(dir, 'pipe');
+    execFileSync('mkfifo', [fifo]);
+    expect(() => checkOutFile('--out', fifo)).toThrow(
+      `cannot write --out ${fifo}: it is a FIFO (named pipe), not a regular file`,
+    );
+    // Checked only: checkOutFile writes nothing.
+    expect(() => checkOutFile('--out', '/dev/full')).toThrow(
+      'cannot write --out /dev/full: it is a character device, not a regular file',
+    );
   });
 });

@@ -1,10 +1,11 @@
 import { statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { ConfigError } from '@matformer/core';
+import { checkWritablePath, ConfigError } from '@matformer/core';
 
 /**
- * Checks a file path to write before any work: not an existing directory, and its folder
- * exists (the atomic write would otherwise fail late, naming its temp file: EISDIR, ENOENT).
+ * Checks a file path to write before any work: not empty, not an existing directory, device,
+ * FIFO or socket (core's checkWritablePath), and its folder exists (the atomic write would
+ * otherwise fail late: EISDIR, ENOENT).
  */
 export function checkOutFile(flag: string, path: string, example = 'model.onnx'): void {
   const kind = (p: string) => {
@@ -14,6 +15,8 @@ export function checkOutFile(flag: string, path: string, example = 'model.onnx')
       return 'missing';
     }
   };
+  if (path.trim() === '')
+    throw new ConfigError(`${flag} is empty: give the file to write, e.g. ${example}`);
   if (kind(path) === 'dir')
     throw new ConfigError(
       `${flag} ${path} is a directory; give the file to write, e.g. ${join(path, example)}`,
@@ -24,4 +27,5 @@ export function checkOutFile(flag: string, path: string, example = 'model.onnx')
     throw new ConfigError(`${flag} ${path}: the folder ${folder} does not exist; create it first`);
   if (parent === 'file')
     throw new ConfigError(`${flag} ${path}: ${folder} is a file, not a folder`);
+  checkWritablePath(path, flag); // a device, FIFO or socket: refused, naming the flag
 }

@@ -14,6 +14,9 @@ import {
   loadTextCorpus,
   MOBY_DICK,
   BYTE_VOCAB_SIZE,
+  resolveEngine,
+  type EngineChoice,
+  type TrainEngine,
   type TextCorpus,
 } from '@matformer/train';
 
@@ -33,6 +36,26 @@ export async function setupBackend(prefer?: string, quiet = false): Promise<stri
   const choice = await selectBackend(prefer as never);
   if (!quiet) process.stderr.write(`backend: ${describeBackend(choice)}\n`);
   return choice.name;
+}
+
+/**
+ * The engine of `--engine` (auto → ort where onnxruntime-node loads), with `--device` checked
+ * for it before any model is loaded or graph built: cuda needs engine ort, and onnxruntime's
+ * CUDA provider is probed quietly (one message with the way out: what eval always said).
+ */
+export async function engineFor(o: {
+  engine?: EngineChoice;
+  device?: string;
+}): Promise<TrainEngine> {
+  const engine = await resolveEngine(o.engine);
+  if (engine === 'ort') {
+    const { checkOrtDevice } = await import('@matformer/core/onnx');
+    await checkOrtDevice(o.device ?? 'cpu', '--device');
+  } else if (o.device === 'cuda')
+    throw new ConfigError(
+      '--device cuda runs on onnxruntime: use --engine ort (or auto, with onnxruntime-node installed)',
+    );
+  return engine;
 }
 
 export async function loadCorpus(spec: DataSpec): Promise<TextCorpus> {

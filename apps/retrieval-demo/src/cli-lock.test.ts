@@ -1,12 +1,20 @@
 import { execFile, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { hostname, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
+import { cudaUnavailableMessage } from '@matformer/core/onnx';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const run = promisify(execFile);
 const cli = join(import.meta.dirname, 'cli.ts');
+/** Whether onnxruntime-node here has its CUDA binaries (npm installs the CPU build alone). */
+const ortDir = dirname(createRequire(import.meta.url).resolve('onnxruntime-node/package.json'));
+const hasCuda = existsSync(
+  join(ortDir, 'bin/napi-v6', process.platform, process.arch, 'libonnxruntime_providers_cuda.so'),
+);
 
 async function demo(...args: string[]) {
   try {
@@ -52,6 +60,22 @@ describe('retrieval-demo CLI', () => {
       other.kill('SIGKILL');
     }
   }, 120_000);
+
+  it.skipIf(hasCuda)(
+    'says in one line, before any training, that --device cuda needs the CUDA build, without the native log',
+    async () => {
+      const r = await demo(
+        ...['--run-dir', join(dir, 'cuda'), '--preset', 'tiny', '--steps', '2'],
+        ...['--database', '100', '--queries', '10', '--engine', 'ort', '--device', 'cuda'],
+      );
+      expect(r.code).toBe(1);
+      const lines = r.stderr.split('\n').filter((l) => l.trim() && !l.startsWith('npm warn'));
+      expect(lines.filter((l) => !l.startsWith('tfjs backend:'))).toEqual([
+        `retrieval-demo: ${cudaUnavailableMessage('OrtSessionOptionsAppendExecutionProvider_Cuda: Failed to load shared library', '--device')}`,
+      ]);
+    },
+    120_000,
+  );
 
   it('reads -k as a plain decimal, with a one-line error', async () => {
     const r = await demo('-k', '0x10', '--run-dir', dir);

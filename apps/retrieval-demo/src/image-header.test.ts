@@ -10,6 +10,7 @@ describe('readImageHeader', () => {
       width: 4,
       height: 3,
       bitDepth: 8,
+      interlaced: false,
     });
     expect(readImageHeader(jpegClaiming(40, 24))).toEqual({
       format: 'JPEG',

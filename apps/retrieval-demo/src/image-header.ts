@@ -1,3 +1,5 @@
+import { pngHeader } from './png-header';
+
 /** What an image file says about its canvas, read from its header before anything is decoded. */
 export interface ImageHeader {
   format: 'PNG' | 'JPEG';
@@ -5,15 +7,8 @@ export interface ImageHeader {
   height: number;
   /** Bits per sample (PNG: 1–16; JPEG: the frame's precision, 8 or 12). */
   bitDepth: number;
-}
-
-const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
-
-/** Width, height and bit depth from a PNG's IHDR chunk (always the first chunk). */
-function pngHeader(b: Uint8Array, view: DataView): ImageHeader | undefined {
-  if (b.length < 33 || !PNG_SIGNATURE.every((v, i) => b[i] === v)) return undefined;
-  if (String.fromCharCode(b[12], b[13], b[14], b[15]) !== 'IHDR') return undefined;
-  return { format: 'PNG', width: view.getUint32(16), height: view.getUint32(20), bitDepth: b[24] };
+  /** PNG only: Adam7 interlacing. */
+  interlaced?: boolean;
 }
 
 /**
@@ -52,8 +47,11 @@ function jpegHeader(b: Uint8Array, view: DataView): ImageHeader | undefined {
   return undefined;
 }
 
-/** The header of a PNG or JPEG, or undefined when the bytes are neither (or it is cut short). */
+/**
+ * The header of a PNG or JPEG, or undefined when the bytes are neither (or a JPEG is cut before
+ * its frame header). A PNG with a broken chunk layout throws PngStructureError (png-header.ts).
+ */
 export function readImageHeader(bytes: Uint8Array): ImageHeader | undefined {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  return pngHeader(bytes, view) ?? jpegHeader(bytes, view);
+  return pngHeader(bytes) ?? jpegHeader(bytes, view);
 }

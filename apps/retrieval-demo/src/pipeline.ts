@@ -102,11 +102,16 @@ export async function withRunDir<T>(o: PipelineOptions, fn: () => Promise<T>): P
 export async function prepare(o: PipelineOptions): Promise<Prepared> {
   const data = loadDigits({ train: o.databaseLimit, test: o.queryLimit });
   const runDir = o.runDir ?? DEFAULT_RUN_DIR;
+  const engine = await resolveEngine(o.engine);
+  // Before anything is trained: a CUDA provider that cannot start is one clear line, not
+  // onnxruntime's native log and a failed training graph.
+  if (engine === 'ort' && o.device === 'cuda')
+    await (await import('@matformer/core/onnx')).checkOrtDevice('cuda', '--device');
   const stored = await loadOrTrain(runDir, data, o.settings, {
     retrain: o.retrain,
     reporter: o.reporter,
     log: o.log,
-    engine: await resolveEngine(o.engine),
+    engine,
     device: o.device,
   });
   const db = await databaseIndex(stored.model, data, runDir, stored.fingerprint, o.hnsw, o.log);

@@ -1,19 +1,31 @@
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import { PNG } from 'pngjs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { grayToPng } from './png';
 import type { DemoState } from './query';
 import { startServer, type RunningServer } from './server';
 import { quickDemoState } from './test-fixtures';
-import { jpegClaiming, heavyPng, pngClaiming } from './test-images';
+import {
+  jpegClaiming,
+  heavyPng,
+  interlacedPng,
+  pngClaiming,
+  pngWithSecondIhdr,
+} from './test-images';
 import { checkUpload, uploadToPixels } from './upload';
 
 describe('retrieval-demo server', () => {
   let state: DemoState;
   let server: RunningServer;
+  const logged: string[] = [];
   beforeAll(async () => {
     ({ state } = await quickDemoState());
-    server = await startServer(state, { port: 0, maxUploadBytes: 50_000 });
+    server = await startServer(state, {
+      port: 0,
+      maxUploadBytes: 50_000,
+      log: (line) => logged.push(line),
+    });
   });
   afterAll(async () => {
     await server?.close();
@@ -129,6 +141,28 @@ describe('retrieval-demo server', () => {
     expect(performance.now() - t0).toBeLessThan(200);
   });
 
+  it('refuses a PNG with a second IHDR from its chunk headers, before decoding it', async () => {
+    for (const side of [5000, 16384]) {
+      const t0 = performance.now();
+      const r = await fetch(new URL('/api/query', server.url), {
+        method: 'POST',
+        headers: { 'content-type': 'image/png' },
+        body: new Blob([new Uint8Array(pngWithSecondIhdr(side, side))]),
+      });
+      expect(r.status).toBe(400);
+      expect(((await r.json()) as { error: string }).error).toBe(
+        `the uploaded image: unreadable PNG (a second IHDR chunk at byte 33 claiming ${side}×${side}; a PNG has exactly one)`,
+      );
+      expect(performance.now() - t0).toBeLessThan(200);
+    }
+  });
+
+  it('refuses an interlaced PNG, whose inflated size the decoder does not bound', () => {
+    expect(() => checkUpload(interlacedPng(), 'image/png')).toThrow(
+      'the uploaded PNG is interlaced (Adam7), which the decoder inflates without a size limit; save it without interlacing',
+    );
+  });
+
   it('caps decoded pixels for every format, 16-bit PNGs included', () => {
     expect(() => checkUpload(pngClaiming(4096, 4096, 16), 'image/png')).toThrow(
       'the uploaded PNG is 4096×4096 = 16,777,216 pixels; the limit is 1,048,576',
@@ -197,6 +231,54 @@ describe('retrieval-demo server', () => {
     );
     expect((await withHost(`localhost:${server.port}`)).status).toBe(200);
     expect((await withHost(`127.0.0.1:${server.port}`)).status).toBe(200);
+  });
+
+  it('logs one line, and answers nothing, when a client disconnects mid-upload', async () => {
+    const consoleError = vi.spyOn(console, 'error');
+    logged.length = 0;
+    const png = grayToPng(new Float32Array(784), 28, 28);
+    const socket = connect(server.port, '127.0.0.1');
+    await new Promise((r) => socket.once('connect', r));
+    socket.write(
+      `POST /api/query HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\n` +
+        `Content-Type: image/png\r\nContent-Length: ${png.length}\r\n\r\n`,
+    );
+    socket.write(png.subarray(0, 40));
+    await new Promise((r) => setTimeout(r, 50)); // the server is reading the body now
+    socket.destroy();
+    await vi.waitFor(() => expect(logged).toHaveLength(1), { timeout: 2000 });
+    await new Promise((r) => setTimeout(r, 100)); // nothing more arrives
+    expect(logged).toEqual([
+      `POST /api/query: the client disconnected after 40 of ${png.length} bytes of its upload`,
+    ]);
+    expect(consoleError).not.toHaveBeenCalled();
+    consoleError.mockRestore();
+    // The server is still serving.
+    expect((await fetch(new URL('/api/info', server.url))).status).toBe(200);
+  });
+
+  it('answers 503 with Retry-After when the decode queue is full', async () => {
+    const busy = await startServer(state, { port: 0, decode: { maxQueue: 0 } });
+    try {
+      const heavy = new Blob([new Uint8Array(heavyPng(1024))]);
+      const upload = () =>
+        fetch(new URL('/api/query', busy.url), {
+          method: 'POST',
+          headers: { 'content-type': 'image/png' },
+          body: heavy,
+        });
+      const answers = await Promise.all([upload(), upload(), upload()]);
+      const refused = answers.filter((r) => r.status === 503);
+      expect(refused.length).toBeGreaterThan(0);
+      for (const r of refused) {
+        expect(r.headers.get('retry-after')).toBe('2');
+        expect(((await r.json()) as { error: string }).error).toBe(
+          'too many uploads are waiting to be decoded; try again shortly',
+        );
+      }
+    } finally {
+      await busy.close();
+    }
   });
 
   it('refuses an oversized PNG canvas before decoding it', () => {

@@ -8,6 +8,7 @@ import { grayToPng } from './png';
 import { DecodePool, type DecodePoolOptions } from './decode-pool';
 import { hostChecker } from './host-check';
 import { answerQuery, type DemoState } from './query';
+import { ClientGoneError, readBody } from './request-body';
 import { checkUpload, DEFAULT_MAX_UPLOAD_BYTES, UploadError } from './upload';
 
 export interface ServerOptions {
@@ -20,6 +21,8 @@ export interface ServerOptions {
   allowedHosts?: string[];
   /** The upload decoder's queue and time limits. */
   decode?: DecodePoolOptions;
+  /** Where one-line notes go (a client that left mid-upload); stderr by default. */
+  log?: (line: string) => void;
 }
 
 export interface RunningServer {
@@ -47,6 +50,12 @@ const SECURITY_HEADERS = {
   'referrer-policy': 'no-referrer',
 };
 
+/**
+ * Seconds a 503 asks the client to wait: the decode queue (8 uploads of at most ~0.25 s each,
+ * under the pixel cap) drains in about this long.
+ */
+export const RETRY_AFTER_S = 2;
+
 class HttpError extends Error {
   constructor(
     readonly status: number,
@@ -63,37 +72,6 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
     'cache-control': 'no-store',
   });
   res.end(data);
-}
-
-/**
- * The request body, refused with 413 as soon as it passes `max` bytes. The rest of an oversized
- * body is drained unread so the client still gets the answer, then the connection is closed.
- */
-function readBody(req: IncomingMessage, res: ServerResponse, max: number): Promise<Buffer> {
-  const declared = Number(req.headers['content-length']);
-  const tooBig = (what: string) => {
-    res.setHeader('connection', 'close');
-    res.once('finish', () => req.destroy());
-    req.resume();
-    return new UploadError(413, `the uploaded image is ${what}; the limit is ${max} bytes`);
-  };
-  if (Number.isFinite(declared) && declared > max)
-    return Promise.reject(tooBig(`${declared} bytes`));
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const onData = (c: Buffer) => {
-      size += c.length;
-      chunks.push(c);
-      if (size > max) {
-        req.off('data', onData);
-        reject(tooBig(`over ${max} bytes`));
-      }
-    };
-    req.on('data', onData);
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
 }
 
 function intParam(url: URL, name: string, min: number, max: number, fallback?: number): number {
@@ -196,6 +174,7 @@ export function startServer(state: DemoState, opts: ServerOptions = {}): Promise
   const host = opts.host ?? '127.0.0.1';
   const maxUpload = opts.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES;
   const decoder = new DecodePool(opts.decode);
+  const log = opts.log ?? ((line: string) => process.stderr.write(`retrieval-demo: ${line}\n`));
   let hostAllowed: (h: string | undefined) => boolean = () => false;
   const server = createServer((req, res) => {
     for (const [k, v] of Object.entries(SECURITY_HEADERS)) res.setHeader(k, v);
@@ -207,6 +186,7 @@ export function startServer(state: DemoState, opts: ServerOptions = {}): Promise
       return;
     }
     route(state, req, res, maxUpload, decoder).catch((e: Error) => {
+      if (e instanceof ClientGoneError) return log(e.message); // nobody to answer
       // Our own errors are the client's fault and say so; anything else is a 500.
       const status =
         e instanceof HttpError || e instanceof UploadError
@@ -215,6 +195,7 @@ export function startServer(state: DemoState, opts: ServerOptions = {}): Promise
             ? 400
             : 500;
       if (status === 500) console.error(e);
+      if (status === 503) res.setHeader('retry-after', String(RETRY_AFTER_S));
       if (!res.headersSent) sendJson(res, status, { error: e.message });
       else res.end();
     });

@@ -1,6 +1,7 @@
 import { MatformerError } from '@matformer/core';
 import { decodeImage, toTensorData } from '@matformer/train';
 import { readImageHeader, type ImageHeader } from './image-header';
+import { PngStructureError } from './png-header';
 
 /** A rejected upload, with the HTTP status that says why. */
 export class UploadError extends MatformerError {
@@ -24,6 +25,16 @@ export const MAX_PIXELS = 1024 * 1024;
 
 const fmt = (n: number) => n.toLocaleString('en-US');
 
+/** The upload's header; a PNG whose chunk layout is broken is a 400 that says where. */
+function headerOf(bytes: Uint8Array): ImageHeader | undefined {
+  try {
+    return readImageHeader(bytes);
+  } catch (e) {
+    if (!(e instanceof PngStructureError)) throw e;
+    throw new UploadError(400, `the uploaded image: unreadable PNG (${e.message})`);
+  }
+}
+
 /**
  * The cheap checks of an upload, on the bytes and the header only (declared type, size, real
  * format, canvas size): everything a request can be refused for before any decoding.
@@ -45,7 +56,7 @@ export function checkUpload(
       413,
       `the uploaded image is ${bytes.length} bytes; the limit is ${maxBytes}`,
     );
-  const h = readImageHeader(bytes);
+  const h = headerOf(bytes);
   if (!h) {
     const looksJpeg = bytes[0] === 0xff && bytes[1] === 0xd8;
     const looksPng = bytes[0] === 0x89 && bytes[1] === 0x50;
@@ -56,6 +67,11 @@ export function checkUpload(
         : 'the uploaded image: not a PNG or JPEG image',
     );
   }
+  if (h.interlaced)
+    throw new UploadError(
+      415,
+      'the uploaded PNG is interlaced (Adam7), which the decoder inflates without a size limit; save it without interlacing',
+    );
   if (h.width < 1 || h.height < 1)
     throw new UploadError(
       400,
@@ -89,7 +105,8 @@ export function uploadToPixels(
   checkUpload(bytes, contentType, maxBytes);
   let img;
   try {
-    // The cap again inside the decoder: the header read above is not the decoder's own parse.
+    // The cap again inside the decoder: the header read above is not the decoder's own parse
+    // (checkUpload refused a second IHDR, so the first one is the canvas the decoder sizes).
     img = decodeImage(bytes, 'the uploaded image', MAX_PIXELS);
   } catch (e) {
     throw new UploadError(400, (e as Error).message);

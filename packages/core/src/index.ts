@@ -56,7 +56,14 @@ export { extract } from './extract';
 export * from './cost';
 export * from './backend';
 export * from './io/safetensors';
-export { writeFileAtomic, writeFileAtomicSync } from './io/atomic-write';
+export {
+  appendFileChecked,
+  checkWritablePath,
+  FileWriteError,
+  writeFileAtomic,
+  writeFileAtomicSync,
+} from './io/atomic-write';
+export { checkInputFile, fileKind, formatBytes, type InputFileCheck } from './io/input-file';
 export {
   lockDir,
   makeDirFast,
@@ -72,3 +79,4 @@ export { TfjsLMEngine } from './decoding/tfjs-engine';
 export { InferenceCache } from './layers/inference-cache';
 export { Rng } from './rng';
 export { median, percentile, timingStats, type TimingStats } from './timing';
+export { capWindows, distinctWindows } from './windows';

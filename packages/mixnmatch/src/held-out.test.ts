@@ -28,4 +28,22 @@ describe('searchAndReportHalves', () => {
     h.dispose();
     model.dispose();
   });
+
+  it('caps the windows at the distinct windows of each half, as eval does (issue #23)', async () => {
+    const model = MatLM.create(matlmConfig('tiny'), 0);
+    const tokens = Array.from({ length: 200 }, (_, i) => (i * i * 13 + 7) % 32);
+    const cache = await EvaluationCache.open();
+    const h = searchAndReportHalves(model, tokens, cache, {
+      windows: 1_000_000, // scored every window: minutes per config
+      seqLen: 8,
+      modelId: 'm',
+      name: 'val',
+    });
+    // 100 tokens per half hold ⌊99 / 8⌋ = 12 windows that do not overlap.
+    expect(h.windows).toBe(12);
+    expect(h.search.dataId).toBe('val[0:100]/12x8');
+    expect(h.report.dataId).toBe('val[100:200]/12x8');
+    h.dispose();
+    model.dispose();
+  });
 });

@@ -8,6 +8,8 @@ export interface SearchAndReport {
   search: CachedEvaluator;
   /** Scores configs on the second half, never seen by the search: the numbers to report. */
   report: CachedEvaluator;
+  /** Windows scored in each half: the requested count, capped at the distinct windows of the smaller half. */
+  windows: number;
   /** Frees both halves' tensors (the model and the cache belong to the caller). */
   dispose(): void;
 }
@@ -32,5 +34,10 @@ export function searchAndReportHalves(
   const [search, report] = halves.map((h) =>
     cache.evaluator({ modelId, dataId: h.dataId, evaluate: h.evaluate, config: model.config }),
   );
-  return { search, report, dispose: () => halves.forEach((h) => h.dispose()) };
+  return {
+    search,
+    report,
+    windows: Math.min(...halves.map((h) => h.windows!)),
+    dispose: () => halves.forEach((h) => h.dispose()),
+  };
 }

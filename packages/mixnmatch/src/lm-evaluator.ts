@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import {
+  capWindows,
   ConfigError,
   crossEntropy,
   type LanguageModel,
-  type MatLM,
   type MatViT,
   type Widths,
 } from '@matformer/core';
@@ -12,7 +12,10 @@ import type { EvalFn, Quality } from './evaluator';
 export interface LMDataOptions {
   /** Tokens per window (default: the model's maxSeqLen). */
   seqLen?: number;
-  /** Windows scored, evenly spaced over [start, end) of the tokens. */
+  /**
+   * Windows scored, evenly spaced over [start, end) of the tokens; capped at the distinct
+   * (non-overlapping) windows the range holds (capWindows).
+   */
   windows: number;
   /** Windows per forward (default 8). */
   batchSize?: number;
@@ -27,6 +30,8 @@ export interface LMDataOptions {
 export interface DataEvaluator {
   evaluate: EvalFn;
   dataId: string;
+  /** Windows (examples) scored, where the data is windows of a token stream. */
+  windows?: number;
   /** Frees the data's tensors (the model belongs to the caller). */
   dispose(): void;
 }
@@ -46,15 +51,18 @@ export function lmEvaluator(
   opts: LMDataOptions,
 ): DataEvaluator {
   const T = opts.seqLen ?? model.config.maxSeqLen;
-  const { windows, batchSize = 8, start = 0, end = tokens.length, name = 'tokens' } = opts;
+  const { batchSize = 8, start = 0, end = tokens.length, name = 'tokens' } = opts;
   if (!Number.isInteger(T) || T < 1 || T > model.config.maxSeqLen)
     throw new ConfigError(`seqLen must be in [1, ${model.config.maxSeqLen}], got ${T}`);
-  if (!Number.isInteger(windows) || windows < 1)
-    throw new ConfigError(`windows must be a positive integer, got ${windows}`);
+  if (!Number.isInteger(opts.windows) || opts.windows < 1)
+    throw new ConfigError(`windows must be a positive integer, got ${opts.windows}`);
   if (!(start >= 0 && end <= tokens.length && end - start >= T + 1))
     throw new ConfigError(
       `token range [${start}, ${end}) must lie in [0, ${tokens.length}) and hold one window of ${T + 1}`,
     );
+  // More windows than the range holds apart would score overlapping ones again: cap them, as
+  // training's evaluation does (capWindows). dataId names the count actually scored.
+  const windows = capWindows(opts.windows, end - start, T);
   const last = end - T - 1; // last valid window start
   const stride = windows > 1 ? (last - start) / (windows - 1) : 0;
   const starts = Array.from({ length: windows }, (_, i) => start + Math.floor(i * stride));
@@ -76,6 +84,7 @@ export function lmEvaluator(
   }
   return {
     dataId: `${name}[${start}:${end}]/${windows}x${T}`,
+    windows,
     evaluate(widths: Widths): Quality {
       let sum = 0;
       let n = 0;

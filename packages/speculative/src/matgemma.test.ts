@@ -17,7 +17,7 @@ function prompts(n: number, seed: number): number[][] {
 describe('speculative decoding with MatGemma (rotary, grouped-query attention, gated FFN)', () => {
   let model: MatGemma;
   let full: OnnxDecoderEngine;
-  const drafts = new Map<string, OnnxDecoderEngine | TfjsLMEngine>();
+  const drafts = new Map<string, OnnxDecoderEngine>();
   const widths: [string, Widths][] = [
     ['nested 8', [8, 8, 8]],
     ['layer 1 skipped [16, 0, 8]', [16, 0, 8]],

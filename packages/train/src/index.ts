@@ -5,11 +5,13 @@ export {
   type TrainReporter,
   type TrainerInit,
   type TrainEngine,
+  TRAIN_ENGINES,
+  checkEngineDevice,
 } from './trainer';
 export { OrtGradientEngine, type OrtDevice, type OrtEngineOptions } from './ort/engine';
 export { GraphError } from './ort/graph-error';
 export { evaluateOn, evaluateOnOrt } from './ort/evaluate-ort';
-export { resolveEngine, type EngineChoice } from './engine-choice';
+export { ENGINE_CHOICES, resolveEngine, type EngineChoice } from './engine-choice';
 export { evaluateTask, type EvalRow, type Submodel } from './evaluate';
 export { defaultTrainOptions, resolveTrainOptions, type TrainOptions } from './options';
 export { jointGradients, TrainingError, type JointGradients } from './joint-step';
@@ -35,7 +37,14 @@ export {
 } from './cached-run';
 export { ProgressReporter, formatEvalTable } from './progress';
 export { BYTE_VOCAB_SIZE, encodeBytes, decodeBytes } from './data/byte-tokenizer';
-export { loadTextCorpus, loadTextBytes, MOBY_DICK, type TextCorpus } from './data/text-corpus';
+export {
+  loadTextCorpus,
+  loadTextBytes,
+  MAX_TEXT_BYTES,
+  MOBY_DICK,
+  type TextCorpus,
+  type TextSourceOptions,
+} from './data/text-corpus';
 export { lmTask, type LMBatch, type LMTaskOptions } from './data/lm-task';
 export { loadMnist } from './data/mnist';
 export { parseIdx, loadIdxDataset } from './data/idx';

@@ -3,6 +3,12 @@ import { ConfigError } from '@matformer/core';
 export interface TrainOptions {
   /** Optimizer steps in the whole run. */
   steps: number;
+  /**
+   * Length of the warmup + cosine schedule (default: `steps`). A resumed run keeps its original
+   * schedule (`Trainer.resume`): extended past it, it goes on at the rate of the schedule's last
+   * step (where the original run ended), so the rate never jumps.
+   */
+  scheduleSteps?: number;
   /** Peak learning rate (after warmup). */
   lr: number;
   /** Learning rate at the end of the cosine decay; default lr / 10. */
@@ -62,6 +68,7 @@ export function resolveTrainOptions(
       );
   };
   positiveInt('steps');
+  if (o.scheduleSteps !== undefined) positiveInt('scheduleSteps');
   positiveInt('warmupSteps', true);
   positiveInt('evalEvery', true);
   positiveInt('checkpointEvery', true);

@@ -1,8 +1,8 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { readMetrics, readRunConfig, runPath, truncateMetrics } from './run-dir';
+import { appendMetric, readMetrics, readRunConfig, runPath, truncateMetrics } from './run-dir';
 
 const line = (step: number) => JSON.stringify({ type: 'step', step, loss: 1 / step });
 
@@ -12,6 +12,14 @@ describe('run directory files', () => {
     dir = await mkdtemp(join(tmpdir(), 'run-dir-'));
   });
   afterEach(() => rm(dir, { recursive: true, force: true }));
+
+  it('refuses to append metrics to something that is not a regular file (issue #23)', async () => {
+    const metrics = runPath(dir, 'metrics');
+    await mkdir(metrics);
+    await expect(appendMetric(dir, { type: 'step', step: 1 })).rejects.toThrow(
+      `cannot write ${metrics}: it is a directory, not a regular file`,
+    );
+  });
 
   it('drops a torn last metrics line (what a kill leaves) and says so', async () => {
     const metrics = runPath(dir, 'metrics');

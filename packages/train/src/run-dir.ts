@@ -1,7 +1,7 @@
-import { appendFile, mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConfigError, writeFileAtomic } from '@matformer/core';
+import { appendFileChecked, ConfigError, writeFileAtomic } from '@matformer/core';
 
 /** Files of a run directory. */
 export const runFiles = {
@@ -81,7 +81,8 @@ const stderrWarn = (message: string): void => {
 };
 
 export async function appendMetric(dir: string, record: Record<string, unknown>): Promise<void> {
-  await appendFile(runPath(dir, 'metrics'), JSON.stringify(record) + '\n');
+  // A metrics.jsonl that is a device, FIFO or directory is refused, not written into.
+  await appendFileChecked(runPath(dir, 'metrics'), JSON.stringify(record) + '\n');
 }
 
 /** Drops metric lines past `step` (logged after the checkpoint a resumed run restarts from). */

@@ -5,6 +5,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, CheckpointError, tensorGrowth, loadModel, MatLM, Rng } from '@matformer/core';
 import { jointGradients, TrainingError } from './joint-step';
 import { Trainer } from './trainer';
+import { resolveEngine } from './engine-choice';
+import { evaluateOn } from './ort/evaluate-ort';
+import { availableParallelism } from 'node:os';
 import { readMetrics, runPath } from './run-dir';
 import { lmTask } from './data/lm-task';
 import { tinyLMTask } from './test-fixtures';
@@ -260,6 +263,70 @@ describe('Trainer on a tiny MatLM', () => {
     await trainer.dispose();
     task.dispose();
     model.dispose();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('validates threads, engine and device, naming the option and the allowed values (issue #23)', async () => {
+    const { model, task } = await tinyLMTask(12);
+    const cores = availableParallelism();
+    for (const threads of [100000, -1, NaN, 1.5, 0])
+      expect(() => new Trainer(task, {}, { engine: 'ort', threads })).toThrow(
+        `threads must be an integer from 1 to ${cores} (the cores this process may use), got ${threads}`,
+      );
+    expect(() => new Trainer(task, {}, { engine: 'foo' as never })).toThrow(
+      'engine must be one of "tfjs", "ort", got "foo"',
+    );
+    expect(() => new Trainer(task, {}, { engine: 'ort', device: 'gpu' as never })).toThrow(
+      'device must be one of "cpu", "cuda", got "gpu"',
+    );
+    expect(() => new Trainer(task, {}, { engine: 'tfjs', device: 'cuda' })).toThrow(
+      'device "cuda" needs engine "ort"',
+    );
+    await expect(resolveEngine('foo' as never)).rejects.toThrow(
+      'engine must be one of "auto", "ort", "tfjs", got "foo"',
+    );
+    expect(await resolveEngine('tfjs')).toBe('tfjs');
+    await expect(evaluateOn('gpu' as never, task, [64])).rejects.toThrow(
+      'engine must be one of "tfjs", "ort", got "gpu"',
+    );
+    expect(() => new Trainer(task, {}, { engine: 'ort', threads: 1 })).not.toThrow();
+    task.dispose();
+    model.dispose();
+  });
+
+  it('resume --steps keeps the original schedule: the rate goes on at its final value, never jumps (issue #23)', async () => {
+    const { model, task, dir, corpus } = await tinyLMTask(13);
+    const opts = { steps: 6, lr: 1e-2, warmupSteps: 2, evalEvery: 0, checkpointEvery: 0 };
+    const lrs: number[] = [];
+    const reporter = { onStep: (m: { lr: number }) => void lrs.push(m.lr) };
+    const first = new Trainer(task, opts, { runDir: dir, reporter });
+    await first.run();
+    await first.dispose();
+    task.dispose();
+    model.dispose();
+    const make = (m: unknown) =>
+      lmTask(m as MatLM, corpus, { batchSize: 8, seqLen: 32, evalWindows: 16 });
+    // Nothing to train: refused, naming the step the run is at.
+    await expect(Trainer.resume(dir, make, { steps: 4 })).rejects.toThrow(
+      `steps 4: the run in ${dir} is already at step 6, so nothing would be trained; give more than 6 steps to extend it`,
+    );
+    const more = await Trainer.resume(dir, make, { steps: 10, reporter });
+    expect(more.options.scheduleSteps).toBe(6);
+    await more.run();
+    expect(lrs).toHaveLength(10);
+    // Steps 7–10 train at the rate the original run ended with (the cosine does not restart).
+    for (const lr of lrs.slice(6)) expect(lr).toBe(lrs[5]);
+    // After the warmup the rate only decreases, across the resume too.
+    for (let i = 2; i < lrs.length; i++) expect(lrs[i]).toBeLessThanOrEqual(lrs[i - 1] + 1e-15);
+    // A second extension keeps the same schedule (stored in the checkpoint).
+    const again = await Trainer.resume(dir, make, { steps: 12 });
+    expect(again.options.scheduleSteps).toBe(6);
+    expect(again.lrAt(11)).toBe(lrs[5]);
+    for (const t of [more, again]) {
+      await t.dispose();
+      t.task.dispose();
+      t.task.model.dispose();
+    }
     await rm(dir, { recursive: true, force: true });
   });
 });

@@ -1,5 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
-import { resolveWidths, Rng, type Widths } from '@matformer/core';
+import {
+  checkChoice,
+  checkThreads,
+  ConfigError,
+  resolveWidths,
+  Rng,
+  type Widths,
+} from '@matformer/core';
 import { existsSync } from 'node:fs';
 import { AdamW } from './adamw';
 import { evaluateTask, type EvalRow } from './evaluate';
@@ -65,8 +72,34 @@ export interface TrainerInit {
   engine?: TrainEngine;
   /** onnxruntime execution provider for engine 'ort': 'cpu' (default) or 'cuda'. */
   device?: OrtDevice;
-  /** onnxruntime intra-op threads for engine 'ort' (default: every core). */
+  /**
+   * onnxruntime intra-op threads for engine 'ort': an integer from 1 to os.availableParallelism()
+   * (default: all of them). More threads than cores only slow onnxruntime down.
+   */
   threads?: number;
+}
+
+/** The values of TrainerInit.engine. */
+export const TRAIN_ENGINES = ['tfjs', 'ort'] as const;
+
+/**
+ * Checks an engine and a device option (ConfigError naming the bad one and its values): device
+ * 'cuda' is onnxruntime's, so it needs engine 'ort'. Returns the engine (default 'tfjs').
+ */
+export function checkEngineDevice(engine: unknown, device: unknown): TrainEngine {
+  const e = checkChoice('engine', engine, TRAIN_ENGINES, true) ?? 'tfjs';
+  const d = checkChoice('device', device, ['cpu', 'cuda'] as const, true);
+  if (e === 'tfjs' && d === 'cuda')
+    throw new ConfigError(
+      'device "cuda" needs engine "ort" (onnxruntime); engine "tfjs" runs on its tfjs backend (selectBackend)',
+    );
+  return e;
+}
+
+/** Checks a TrainerInit's fixed-value options, naming the bad one (ConfigError). */
+function checkInit(init: TrainerInit): void {
+  checkEngineDevice(init.engine, init.device);
+  checkThreads('threads', init.threads, availableParallelism());
 }
 
 /**
@@ -89,6 +122,7 @@ export class Trainer {
     options: Partial<TrainOptions> = {},
     readonly init: TrainerInit = {},
   ) {
+    checkInit(init);
     this.granularities = task.model.config.granularities;
     this.options = resolveTrainOptions(options, this.granularities.length);
     const o = this.options;
@@ -98,12 +132,20 @@ export class Trainer {
       beta2: o.beta2,
       weightDecay: o.weightDecay,
     });
-    this.schedule = warmupCosine({
+    const scheduleSteps = o.scheduleSteps ?? o.steps;
+    const base = warmupCosine({
       peakLr: o.lr,
       warmupSteps: o.warmupSteps,
-      totalSteps: o.steps,
+      totalSteps: scheduleSteps,
       minLr: o.minLr,
     });
+    // Past the schedule (an extended run), the rate stays where the original run ended.
+    this.schedule = (step) => base(Math.min(step, scheduleSteps - 1));
+  }
+
+  /** The learning rate of step `step` (0-based) under this run's schedule. */
+  lrAt(step: number): number {
+    return this.schedule(step);
   }
 
   get runDir(): string | undefined {
@@ -326,7 +368,13 @@ export class Trainer {
   /**
    * Continues a run from its directory's checkpoint: same weights, optimizer moments, step
    * and data position, so the result equals an uninterrupted run. `makeTask` rebuilds the
-   * task around the restored model; `steps` may extend the run.
+   * task around the restored model.
+   *
+   * `steps` moves where the run ends, not its learning-rate schedule: the warmup and cosine
+   * stay those of the original run (options.scheduleSteps), so past its end the rate stays at
+   * the rate of its last step (about minLr after a full cosine). An extended run is therefore NOT the same as an uninterrupted run of
+   * the longer length (whose cosine would be stretched); it is the original run plus steps at
+   * the final rate. `steps` at or below the checkpoint's step throws ConfigError (nothing to train).
    */
   static async resume(
     runDir: string,
@@ -337,10 +385,18 @@ export class Trainer {
     if (!existsSync(path))
       throw new Error(`cannot resume: ${path} does not exist (the run saved no checkpoint yet)`);
     const { model, optimizerState, progress } = await loadTrainState(path);
+    if (init.steps !== undefined && !(init.steps > progress.step)) {
+      model.dispose();
+      throw new ConfigError(
+        `steps ${init.steps}: the run in ${runDir} is already at step ${progress.step}, so nothing would be trained; give more than ${progress.step} steps to extend it`,
+      );
+    }
     const task = await makeTask(model);
+    // The schedule stays the original run's (see above); steps only moves the end.
+    const scheduleSteps = progress.options.scheduleSteps ?? progress.options.steps;
     const trainer = new Trainer(
       task,
-      { ...progress.options, ...(init.steps ? { steps: init.steps } : {}) },
+      { ...progress.options, scheduleSteps, ...(init.steps ? { steps: init.steps } : {}) },
       { ...init, runDir },
     );
     trainer.optimizer.loadState(optimizerState, progress.adamT, path);

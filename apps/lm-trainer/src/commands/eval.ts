@@ -4,12 +4,12 @@ import {
   formatEvalTable,
   loadTextBytes,
   readRunConfig,
-  resolveEngine,
   type Submodel,
 } from '@matformer/train';
 import { engineOptions, int, widthsArg } from '../options';
 import {
   defaultRunDir,
+  engineFor,
   loadCorpus,
   makeTask,
   setupBackend,
@@ -41,6 +41,7 @@ export function registerEval(program: Command): void {
     )
     .option('--backend <name>', 'tfjs backend: tensorflow, wasm or cpu')
     .action(async (o) => {
+      const engine = await engineFor(o);
       await setupBackend(o.backend);
       const { dataSpec } = await readRunConfig<{ dataSpec: DataSpec }>(o.run);
       const [model, runCorpus] = await Promise.all([loadRunModel(o), loadCorpus(dataSpec)]);
@@ -54,7 +55,7 @@ export function registerEval(program: Command): void {
         ...model.config.granularities,
         ...((o.widths as string[] | undefined) ?? []).map(widthsArg),
       ];
-      const rows = await evaluateOn(await resolveEngine(o.engine), task, submodels, {
+      const rows = await evaluateOn(engine, task, submodels, {
         device: o.device,
       });
       process.stdout.write(

@@ -9,11 +9,12 @@ import {
 import { checkPrompt, generate, speculativeGenerate } from '@matformer/speculative';
 import { cachedCalibration, describeCalibration } from '../speculative-choice';
 import { widthsFromSliceArgs } from '@matformer/mixnmatch';
-import { decodeBytes, encodeBytes, resolveEngine } from '@matformer/train';
+import { decodeBytes, encodeBytes } from '@matformer/train';
 import { engineOptions, float, int, widthsArg, widthsArgFor } from '../options';
-import { defaultRunDir, setupBackend } from '../run-setup';
+import { defaultRunDir, engineFor, setupBackend } from '../run-setup';
 import { loadRunModel, modelFileOf } from '../load-run';
 import { DEFAULT_PROMPT } from './train';
+import { readPrompt } from '../prompt';
 
 export function registerGenerate(program: Command): void {
   const cmd = program.command('generate');
@@ -34,7 +35,11 @@ export function registerGenerate(program: Command): void {
       'a slice file (CSV or JSON, e.g. written by "lm-trainer search"); use with --slice',
     )
     .option('--slice <name>', 'the named slice of --slices whose widths the model runs at')
-    .option('--prompt <text>', 'text to continue', DEFAULT_PROMPT)
+    .option(
+      '--prompt <text>',
+      `text to continue (default "${DEFAULT_PROMPT}"); - reads it from stdin; at most 16 KiB here: use --prompt-file or - for longer ones`,
+    )
+    .option('--prompt-file <file>', 'read the text to continue from this file (UTF-8)')
     .option(
       '--max-tokens <n>',
       "new tokens (bytes); past the model's context the window slides (the last half is kept)",
@@ -60,16 +65,18 @@ export function registerGenerate(program: Command): void {
     .option('--draft-onnx <file>', 'with --speculative: run the draft from an exported .onnx file')
     .option('--backend <name>', 'tfjs backend: tensorflow, wasm or cpu')
     .action(async (o) => {
+      // First, before any onnxruntime session: a too-long --prompt crashes onnxruntime-node.
+      o.prompt = await readPrompt(o, DEFAULT_PROMPT);
+      const engine = await engineFor(o); // --device cuda without CUDA: one message, no native log
       await setupBackend(o.backend);
-      const model = await loadRunModel(o);
-      o.widths = (await widthsFromSliceArgs(o, model.config)) ?? o.widths;
+      const model = await modelFor(o);
+      if (model) o.widths = (await widthsFromSliceArgs(o, model.config)) ?? o.widths;
       const prompt = Array.from(encodeBytes(o.prompt));
-      const engine = await resolveEngine(o.engine);
       const run = (widths?: number | Widths, int8 = false): Promise<LMEngine> | LMEngine =>
         engine === 'ort'
-          ? inMemoryOnnx(model, widths, o.device, int8)
-          : new TfjsLMEngine(model, widths);
-      const verifier = o.onnx ? await onnxEngine(o.onnx) : await run(o.widths);
+          ? inMemoryOnnx(model!, widths, o.device, int8)
+          : new TfjsLMEngine(model!, widths);
+      const verifier = o.onnx ? await onnxEngine(o.onnx, o.device) : await run(o.widths);
       const sampling = {
         maxNewTokens: o.maxTokens,
         temperature: o.temperature,
@@ -81,11 +88,11 @@ export function registerGenerate(program: Command): void {
       const speculative = Boolean(o.speculative);
       let k: number = o.k ?? 4;
       let draft: LMEngine | undefined;
-      if (speculative && o.draftOnnx) draft = await onnxEngine(o.draftOnnx);
+      if (speculative && o.draftOnnx) draft = await onnxEngine(o.draftOnnx, o.device);
       else if (speculative) {
         // Calibrate (cached per model): each candidate draft's step cost and acceptance, the
         // verifier's cost of verifying k + 1 tokens; pick what is not given, or warn.
-        const g = model.config.granularities;
+        const g = model!.config.granularities;
         const candidates: (number | Widths)[] =
           o.draftWidths !== undefined ? [o.draftWidths] : g.slice(0, -1);
         const drafts: { label: string; engine: LMEngine }[] = [];
@@ -158,7 +165,7 @@ export function registerGenerate(program: Command): void {
       }
       verifier.dispose();
       draft?.dispose();
-      model.dispose();
+      model?.dispose();
     });
 }
 
@@ -186,12 +193,41 @@ async function inMemoryOnnx(
   return onnx.OnnxLMEngine.fromBytes(bytes, { executionProviders });
 }
 
+/**
+ * The trained model, where one is needed: `--onnx FILE` (with `--draft-onnx` when speculative)
+ * runs from the .onnx files alone, which carry their config; drafts cut from the model need it.
+ */
+async function modelFor(o: {
+  run?: string;
+  checkpoint?: string;
+  onnx?: string;
+  draftOnnx?: string;
+  speculative?: boolean;
+  widths?: unknown;
+  slices?: string;
+}): Promise<LanguageModel | undefined> {
+  if (!o.onnx) return loadRunModel(o);
+  if (!o.speculative || o.draftOnnx) {
+    if (o.widths !== undefined || o.slices !== undefined)
+      throw new ConfigError(
+        `--widths and --slices do not apply to --onnx ${o.onnx}: the file holds one submodel (export another with "lm-trainer export --widths")`,
+      );
+    return undefined;
+  }
+  if (!modelFileOf(o))
+    throw new ConfigError(
+      `--onnx ${o.onnx} --speculative drafts with submodels of the trained model: give the draft as --draft-onnx FILE, or the model with --run DIR or --checkpoint FILE (${o.run} holds no trained model)`,
+    );
+  return loadRunModel(o);
+}
+
 /** onnxruntime is optional: loaded only when asked for. Reads a decoder file or a plain export. */
-async function onnxEngine(file: string): Promise<LMEngine> {
-  const { OnnxLMEngine, OnnxDecoderEngine, readOnnxFile, isDecoderFile } =
+async function onnxEngine(file: string, device: 'cpu' | 'cuda' = 'cpu'): Promise<LMEngine> {
+  const { OnnxLMEngine, OnnxDecoderEngine, readOnnxFile, isDecoderFile, executionProvidersOf } =
     await import('@matformer/core/onnx');
   const parsed = await readOnnxFile(file);
+  const executionProviders = executionProvidersOf(device);
   return isDecoderFile(parsed.bytes)
-    ? OnnxDecoderEngine.fromBytes(parsed.bytes, {}, file)
-    : OnnxLMEngine.load(file);
+    ? OnnxDecoderEngine.fromBytes(parsed.bytes, { executionProviders }, file)
+    : OnnxLMEngine.load(file, { executionProviders });
 }

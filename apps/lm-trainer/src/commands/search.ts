@@ -68,7 +68,7 @@ export function registerSearch(program: Command): void {
     .option('--max-skips <n>', 'layers a config may skip (elastic depth)', int('--max-skips', 0), 0)
     .option(
       '--eval-windows <n>',
-      'held-out windows in each half of the held-out text (search and report)',
+      'held-out windows in each half of the held-out text (search and report; at most the distinct windows there)',
       int('--eval-windows'),
       16,
     )
@@ -98,6 +98,10 @@ export function registerSearch(program: Command): void {
         modelId: modelHash(model),
       });
       const { search: onSearch, report: onReport } = halves;
+      if (halves.windows < o.evalWindows)
+        process.stderr.write(
+          `note: --eval-windows ${o.evalWindows} capped at ${halves.windows}, the distinct windows of ${dataSpec.seqLen} tokens in each half of the held-out text\n`,
+        );
 
       try {
         const common = { space, cost, budget, evaluator: onSearch };

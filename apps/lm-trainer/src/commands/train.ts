@@ -6,7 +6,6 @@ import {
   runPath,
   Trainer,
   MOBY_DICK,
-  resolveEngine,
 } from '@matformer/train';
 import {
   engineOptions,
@@ -21,6 +20,7 @@ import { printSamples, formatReport } from '../report';
 import { lockRun, startClean } from '../run-guard';
 import {
   defaultRunDir,
+  engineFor,
   loadCorpus,
   makeTask,
   setupBackend,
@@ -141,9 +141,9 @@ export function registerTrain(program: Command): void {
     .action(async (o) => {
       // One trainer per run directory, and a new run never inherits an old run's files.
       lockRun(o.run, 'train');
+      const engine = await engineFor(o); // --device cuda without CUDA fails here, before anything
       await startClean(o.run, Boolean(o.force));
       const backend = await setupBackend(o.backend);
-      const engine = await resolveEngine(o.engine);
       const config = await modelConfig({ ...o, seqLen: o.seqLen });
       const spec: DataSpec = {
         source: o.data,

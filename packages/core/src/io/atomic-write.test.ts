@@ -1,9 +1,15 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { lstatSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { writeFileAtomic, writeFileAtomicSync } from './atomic-write';
+import {
+  appendFileChecked,
+  checkWritablePath,
+  writeFileAtomic,
+  writeFileAtomicSync,
+} from './atomic-write';
 
 // Fault injection: the real fs, except for the step a test asks to fail.
 const faults = vi.hoisted(() => ({ rename: false, write: false }));
@@ -151,5 +157,71 @@ describe('writeFileAtomicSync', () => {
     faults[step] = false;
     expect(readFileSync(target, 'utf8')).toBe(OLD);
     expect(await readdir(dir)).toEqual(['ckpt']);
+  });
+});
+
+describe('only regular files or new paths are written (issue #23)', () => {
+  it('refuses a FIFO before writing anything, naming the path, and leaves the FIFO in place', async () => {
+    const dir = await tempDir();
+    const fifo = join(dir, 'pipe');
+    execFileSync('mkfifo', [fifo]);
+    const message = `cannot write ${fifo}: it is a FIFO (named pipe), not a regular file`;
+    await expect(writeFileAtomic(fifo, NEW)).rejects.toThrow(message);
+    expect(() => writeFileAtomicSync(fifo, NEW)).toThrow(message);
+    // Appending would block on a FIFO without a reader: the check must come first.
+    await expect(appendFileChecked(fifo, NEW)).rejects.toThrow(message);
+    expect(lstatSync(fifo).isFIFO()).toBe(true);
+    expect(await readdir(dir)).toEqual(['pipe']);
+  });
+
+  it('refuses a directory up front, for each writer', async () => {
+    const dir = await tempDir();
+    const message = `cannot write ${dir}: it is a directory, not a regular file`;
+    await expect(writeFileAtomic(dir, NEW)).rejects.toThrow(message);
+    expect(() => writeFileAtomicSync(dir, NEW)).toThrow(message);
+    await expect(appendFileChecked(dir, NEW)).rejects.toThrow(message);
+    expect(await readdir(dir)).toEqual([]);
+  });
+
+  it('refuses character devices (checked only: nothing here may write to /dev)', () => {
+    // checkWritablePath is the first thing every writer runs; calling it alone cannot touch /dev.
+    for (const dev of ['/dev/null', '/dev/full'])
+      expect(() => checkWritablePath(dev, '--out')).toThrow(
+        `cannot write --out ${dev}: it is a character device, not a regular file`,
+      );
+  });
+
+  it('accepts a regular file or a new path', async () => {
+    const dir = await tempDir();
+    expect(() => checkWritablePath(join(dir, 'new.bin'))).not.toThrow();
+    await writeFile(join(dir, 'old.bin'), OLD);
+    expect(() => checkWritablePath(join(dir, 'old.bin'))).not.toThrow();
+    await appendFileChecked(join(dir, 'log', 'metrics.jsonl'), 'a\n');
+    await appendFileChecked(join(dir, 'log', 'metrics.jsonl'), 'b\n');
+    expect(await readFile(join(dir, 'log', 'metrics.jsonl'), 'utf8')).toBe('a\nb\n');
+  });
+
+  it("errors name the caller's path, never the temp file", async () => {
+    await expect(writeFileAtomic('', NEW)).rejects.toThrow(
+      'cannot write "": the file name is empty',
+    );
+    expect(() => writeFileAtomicSync('', NEW)).toThrow('the file name is empty');
+    const proc = '/proc/x.onnx';
+    const err = await writeFileAtomic(proc, NEW).then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    expect(err?.message).toMatch(/^cannot write \/proc\/x\.onnx: E[A-Z]+: /);
+    expect(err?.message).not.toContain('.tmp-');
+    const dir = await tempDir();
+    const target = join(dir, 'ckpt');
+    faults.write = true;
+    const midway = await writeFileAtomic(target, NEW).then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    expect(midway?.message).toBe(
+      `cannot write ${target}: ENOSPC: no space left on device (injected)`,
+    );
   });
 });

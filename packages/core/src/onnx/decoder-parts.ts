@@ -1,3 +1,4 @@
+import { checkChoice } from '../errors';
 import { DataType } from './data-type';
 import type { GraphBuilder } from './graph';
 import type { WeightFn } from './layers';
@@ -21,6 +22,9 @@ export interface DecoderGraphOptions {
   quantize?: 'int8';
 }
 
+/** The values of DecoderGraphOptions.quantize. */
+export const QUANTIZE_CHOICES = ['int8'] as const;
+
 /** Weight data for quantizing (toOnnxDecoder supplies it). */
 export type WeightDataFn = (name: string) => { data: Float32Array; shape: number[] };
 
@@ -34,7 +38,7 @@ export function decoderMatmul(
   opts: DecoderGraphOptions & { weightData?: WeightDataFn },
 ): (x: string, name: string, storedT?: boolean, bias?: string) => string {
   const fused = opts.fused ?? true;
-  const q8 = opts.quantize === 'int8';
+  const q8 = checkChoice('quantize', opts.quantize, QUANTIZE_CHOICES, true) === 'int8';
   if (q8 && !opts.weightData) throw new Error('internal: int8 quantization needs weightData');
   return (x, name, storedT = false, bias) => {
     if (q8) {

@@ -130,4 +130,16 @@ describe('ONNX load and export errors', () => {
     expect(existsSync(path)).toBe(false);
     expect(await readdir(dir)).toEqual(before);
   });
+
+  it('a path that cannot be written is named as given, never as a temp file (issue #23)', async () => {
+    for (const [path, reason] of [
+      ['/proc/x.onnx', /^cannot write \/proc\/x\.onnx: E[A-Z]+: /],
+      ['', /^cannot write "": the file name is empty$/],
+      [dir, /^cannot write .*: it is a directory, not a regular file/],
+    ] as const) {
+      const err = await exportOnnx(lm, path).catch((e: Error) => e);
+      expect((err as Error).message).toMatch(reason);
+      expect((err as Error).message).not.toContain('.tmp-');
+    }
+  });
 });

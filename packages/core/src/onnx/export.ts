@@ -1,7 +1,7 @@
 import { storedWidths, type Widths } from '../config';
 import { ConfigError } from '../errors';
 import { extract } from '../extract';
-import { writeFileAtomic } from '../io/atomic-write';
+import { checkWritablePath, writeFileAtomic } from '../io/atomic-write';
 import { familyOf, type AnyModel } from '../models/registry';
 import { encodeGraph, GraphBuilder } from './graph';
 import type { WeightFn } from './layers';
@@ -96,6 +96,7 @@ export async function exportOnnx(
   path: string,
   opts: OnnxExportOptions = {},
 ): Promise<OnnxExportInfo> {
+  checkWritablePath(path); // a device, FIFO or directory fails before the model is encoded
   const { bytes, info } = toOnnx(model, opts);
   await writeFileAtomic(path, bytes);
   return info;

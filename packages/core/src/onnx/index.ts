@@ -22,6 +22,13 @@ export { OnnxLMEngine, type OnnxKVState } from './lm-engine';
 export { OnnxViTEncoder, type ViTOutputs } from './vit-encoder';
 export { loadOrt, type OrtOptions } from './ort';
 export {
+  checkOrtDevice,
+  cudaUnavailableMessage,
+  executionProvidersOf,
+  ORT_DEVICES,
+  type OrtDevice,
+} from './device';
+export {
   toOnnxDecoder,
   exportOnnxDecoder,
   buildDecoderGraph,
@@ -32,6 +39,7 @@ export {
   DECODER_GRAPH,
   type DecoderExportOptions,
   type DecoderGraphOptions,
+  QUANTIZE_CHOICES,
 } from './lm-decoder';
 export {
   OnnxDecoderEngine,

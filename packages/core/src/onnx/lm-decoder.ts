@@ -1,7 +1,7 @@
 import { storedWidths, type ModelConfig, type Widths } from '../config';
-import { MS, type DecoderGraphOptions, type WeightDataFn } from './decoder-parts';
-import { ConfigError } from '../errors';
-import { writeFileAtomic } from '../io/atomic-write';
+import { MS, QUANTIZE_CHOICES, type DecoderGraphOptions, type WeightDataFn } from './decoder-parts';
+import { checkChoice, ConfigError } from '../errors';
+import { checkWritablePath, writeFileAtomic } from '../io/atomic-write';
 import { kvCacheShape } from '../models/family';
 import { familyOf, type LanguageModel } from '../models/registry';
 import { encodeGraph, GraphBuilder } from './graph';
@@ -76,6 +76,7 @@ export function toOnnxDecoder(
   model: LanguageModel,
   opts: DecoderExportOptions = {},
 ): { bytes: Uint8Array; widths: Widths; params: number } {
+  checkChoice('quantize', opts.quantize, QUANTIZE_CHOICES, true);
   return atWidths(model, opts.widths, (dense, widths) => {
     const why = decoderUnsupported(dense.config);
     if (why) throw new ConfigError(why);
@@ -111,6 +112,7 @@ export async function exportOnnxDecoder(
   path: string,
   opts: DecoderExportOptions = {},
 ): Promise<{ bytes: number; widths: Widths; params: number }> {
+  checkWritablePath(path); // a device, FIFO or directory fails before the model is encoded
   const { bytes, widths, params } = toOnnxDecoder(model, opts);
   await writeFileAtomic(path, bytes);
   return { bytes: bytes.length, widths, params };
@@ -136,6 +138,7 @@ export function isDecoderFile(bytes: Uint8Array): boolean {
 
 export {
   MS,
+  QUANTIZE_CHOICES,
   decoderMatmul,
   int8Weight,
   transposedWeight,

@@ -1,6 +1,8 @@
 import { availableParallelism } from 'node:os';
 import type * as OrtModule from 'onnxruntime-node';
-import { CheckpointError, MatformerError } from '../errors';
+import { CheckpointError, checkChoice, checkThreads, MatformerError } from '../errors';
+
+const GRAPH_OPT_LEVELS = ['disabled', 'basic', 'extended', 'all'] as const;
 
 export type Ort = typeof OrtModule;
 export type OrtSession = OrtModule.InferenceSession;
@@ -56,6 +58,9 @@ export async function createSession(
   source: string,
   opts: OrtOptions = {},
 ): Promise<OrtSession> {
+  checkChoice('graphOptimizationLevel', opts.graphOptimizationLevel, GRAPH_OPT_LEVELS, true);
+  if (opts.intraOpNumThreads !== undefined)
+    checkThreads('intraOpNumThreads', opts.intraOpNumThreads, availableParallelism());
   const ort = await loadOrt();
   try {
     return await ort.InferenceSession.create(bytes, {

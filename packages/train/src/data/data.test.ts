@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { mkdir, rm, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import jpeg from 'jpeg-js';
@@ -52,6 +53,33 @@ describe('text', () => {
     await expect(loadTextCorpus(join(dir, 'nope.txt'))).rejects.toThrow(/does not exist/);
     await writeFile(join(dir, 'short.txt'), 'tiny');
     await expect(loadTextCorpus(join(dir, 'short.txt'))).rejects.toThrow(ConfigError);
+  });
+
+  it('refuses a device, a FIFO or a source over the size limit, naming it (issue #23)', async () => {
+    await expect(loadTextCorpus('/dev/null')).rejects.toThrow(
+      'text source /dev/null is a character device, not a regular file',
+    );
+    const fifo = join(dir, 'pipe.txt');
+    execFileSync('mkfifo', [fifo]);
+    await expect(loadTextCorpus(fifo)).rejects.toThrow(
+      `text source ${fifo} is a FIFO (named pipe), not a regular file`,
+    );
+    // A 1 GiB sparse file: no disk used, and refused before it is read.
+    const huge = join(dir, 'huge.txt');
+    await writeFile(huge, '');
+    await truncate(huge, 2 ** 30);
+    await expect(loadTextCorpus(huge)).rejects.toThrow(
+      `text source ${huge} is 1 GiB, over the limit of 256 MiB`,
+    );
+    await rm(huge);
+    // An injectable limit, for a folder's files together.
+    const folder = join(dir, 'limited');
+    await mkdir(folder);
+    await writeFile(join(folder, 'a.txt'), 'x'.repeat(3000));
+    await writeFile(join(folder, 'b.txt'), 'x'.repeat(3000));
+    await expect(loadTextCorpus(folder, { maxBytes: 4096 })).rejects.toThrow(
+      `text source ${folder} holds 5.86 KiB of .txt/.md files, over the limit of 4 KiB`,
+    );
   });
 });
 

@@ -1,5 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
-import { ConfigError, type LanguageModel, type MatLM, type Widths } from '@matformer/core';
+import {
+  capWindows,
+  ConfigError,
+  distinctWindows,
+  type LanguageModel,
+  type Widths,
+} from '@matformer/core';
 import type { Rng } from '@matformer/core';
 import type { Task } from '../task';
 import type { TextCorpus } from './text-corpus';
@@ -48,12 +54,12 @@ export function lmTask(
     throw new ConfigError(
       `training text (${corpus.train.length} tokens) is shorter than one window of ${T + 1}`,
     );
-  const maxVal = Math.floor((corpus.val.length - 1) / T);
+  const maxVal = distinctWindows(corpus.val.length, T);
   if (maxVal < 1)
     throw new ConfigError(
       `held-out text (${corpus.val.length} tokens) is shorter than one window of ${T + 1}`,
     );
-  const nEval = Math.min(evalWindows, maxVal);
+  const nEval = capWindows(evalWindows, corpus.val.length, T);
   let evalCache: LMBatch[] | undefined;
   return {
     model,

@@ -1,6 +1,20 @@
 import * as tf from '@tensorflow/tfjs';
-import { MatformerError, weightSpecs, type ModelConfig, type Widths } from '@matformer/core';
-import { createSession, loadOrt, type OrtOptions } from '@matformer/core/onnx';
+import {
+  checkThreads,
+  MatformerError,
+  weightSpecs,
+  type ModelConfig,
+  type Widths,
+} from '@matformer/core';
+import {
+  checkOrtDevice,
+  createSession,
+  cudaUnavailableMessage,
+  executionProvidersOf,
+  loadOrt,
+  type OrtDevice,
+  type OrtOptions,
+} from '@matformer/core/onnx';
 import type * as Ort from 'onnxruntime-node';
 import { availableParallelism } from 'node:os';
 import { TrainingError } from '../joint-step';
@@ -8,7 +22,7 @@ import { batchFeeds, type XYBatch } from './families';
 import { GraphError } from './graph-error';
 import { buildScoreGraph, buildTrainGraph, io, probeShapes } from './train-graph';
 
-export type OrtDevice = 'cpu' | 'cuda';
+export type { OrtDevice };
 
 /** Cache key of a submodel list, e.g. "64,64|128,128". */
 const submodelsKey = (submodels: Widths[]) => submodels.map((w) => w.join(',')).join('|');
@@ -16,7 +30,7 @@ const submodelsKey = (submodels: Widths[]) => submodels.map((w) => w.join(',')).
 export interface OrtEngineOptions {
   /** Execution provider: 'cpu' (default; what this project tests) or 'cuda'. */
   device?: OrtDevice;
-  /** Intra-op threads (default: every core this process may use). */
+  /** Intra-op threads: an integer from 1 to the cores this process may use (the default). */
   threads?: number;
 }
 
@@ -57,7 +71,7 @@ export class OrtGradientEngine {
       this.paramFeeds[name] = new ort.Tensor('float32', this.params[name], shape);
     }
     this.ortOptions = {
-      executionProviders: opts.device === 'cuda' ? ['cuda', 'cpu'] : ['cpu'],
+      executionProviders: executionProvidersOf(opts.device),
       intraOpNumThreads: opts.threads ?? availableParallelism(),
       enableMemPattern: false,
     };
@@ -69,6 +83,10 @@ export class OrtGradientEngine {
     params: Record<string, tf.Tensor>,
     opts: OrtEngineOptions = {},
   ): Promise<OrtGradientEngine> {
+    checkThreads('threads', opts.threads, availableParallelism());
+    // A bad device, or a CUDA provider that cannot start, fails here with one message (the
+    // same for training and evaluation), before any graph is built.
+    await checkOrtDevice(opts.device);
     return new OrtGradientEngine(await loadOrt(), config, params, opts);
   }
 
@@ -112,9 +130,7 @@ export class OrtGradientEngine {
       return await createSession(bytes, what, this.ortOptions);
     } catch (e) {
       if (this.ortOptions.executionProviders?.[0] !== 'cuda') throw e;
-      throw new MatformerError(
-        `device cuda: onnxruntime-node could not start its CUDA execution provider (${(e as Error).message}); install onnxruntime-node with its CUDA binaries (see its README: ONNXRUNTIME_NODE_INSTALL_CUDA) on a machine with CUDA 12, or use device cpu`,
-      );
+      throw new MatformerError(cudaUnavailableMessage((e as Error).message));
     }
   }
 

@@ -8,7 +8,7 @@ import {
   type Submodel,
 } from '../evaluate';
 import type { Task } from '../task';
-import type { TrainEngine } from '../trainer';
+import { checkEngineDevice, type TrainEngine } from '../trainer';
 import { OrtGradientEngine, type OrtEngineOptions } from './engine';
 import { correctTop1, type XYBatch } from './families';
 
@@ -80,5 +80,7 @@ export async function evaluateOn(
   submodels: Submodel[],
   opts: OrtEngineOptions = {},
 ): Promise<EvalRow[]> {
-  return engine === 'ort' ? evaluateOnOrt(task, submodels, opts) : evaluateTask(task, submodels);
+  if (checkEngineDevice(engine ?? null, opts.device) === 'ort')
+    return evaluateOnOrt(task, submodels, opts);
+  return evaluateTask(task, submodels);
 }
