@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { loadModel, ConfigError, modelOf, type MatLM } from '@matformer/core';
+import { loadModel, ConfigError, languageModelOf, type LanguageModel } from '@matformer/core';
 import { runPath } from '@matformer/train';
 
 /** The model file of these options: `--checkpoint`, else the run's weights-only file, else its last checkpoint. */
@@ -11,7 +11,10 @@ export function modelFileOf(o: { run?: string; checkpoint?: string }): string | 
 }
 
 /** The trained model of a run directory (its weights-only file, else its last checkpoint), or a checkpoint file. */
-export async function loadRunModel(o: { run?: string; checkpoint?: string }): Promise<MatLM> {
+export async function loadRunModel(o: {
+  run?: string;
+  checkpoint?: string;
+}): Promise<LanguageModel> {
   const path = modelFileOf(o);
   if (!path)
     throw new ConfigError(
@@ -19,7 +22,7 @@ export async function loadRunModel(o: { run?: string; checkpoint?: string }): Pr
     );
   const model = await loadModel(path);
   try {
-    return modelOf(model, 'matlm', path); // "<path> holds a matvit, not a MatLM"
+    return languageModelOf(model, path); // "<path> holds a MatViT, not a language model"
   } catch (e) {
     model.dispose();
     throw e;

@@ -3,7 +3,7 @@ import {
   selectBackend,
   describeBackend,
   ConfigError,
-  type MatLM,
+  type LanguageModel,
   type MatLMConfig,
   type LMPresetName,
   lmPresetNames,
@@ -62,7 +62,7 @@ export async function loadCorpus(spec: DataSpec): Promise<TextCorpus> {
   return loadTextCorpus(spec.source ?? MOBY_DICK, { valFraction: spec.valFraction });
 }
 
-export function makeTask(model: MatLM, corpus: TextCorpus, spec: DataSpec) {
+export function makeTask(model: LanguageModel, corpus: TextCorpus, spec: DataSpec) {
   return lmTask(model, corpus, {
     batchSize: spec.batchSize,
     seqLen: spec.seqLen,

@@ -3,6 +3,7 @@ import {
   capWindows,
   ConfigError,
   crossEntropy,
+  type LanguageModel,
   type MatLM,
   type MatViT,
   type Widths,
@@ -46,7 +47,7 @@ export type LMSliceOptions = LMDataOptions;
  * (held-out text). Windows of T+1 tokens, evenly spaced over [start, end).
  */
 export function lmEvaluator(
-  model: MatLM,
+  model: LanguageModel,
   tokens: ArrayLike<number>,
   opts: LMDataOptions,
 ): DataEvaluator {

@@ -1,5 +1,11 @@
 import type { Command } from 'commander';
-import { ConfigError, TfjsLMEngine, type LMEngine, type MatLM, type Widths } from '@matformer/core';
+import {
+  ConfigError,
+  TfjsLMEngine,
+  type LMEngine,
+  type LanguageModel,
+  type Widths,
+} from '@matformer/core';
 import { checkPrompt, generate, speculativeGenerate } from '@matformer/speculative';
 import { cachedCalibration, describeCalibration } from '../speculative-choice';
 import { widthsFromSliceArgs } from '@matformer/mixnmatch';
@@ -178,7 +184,7 @@ export function registerGenerate(program: Command): void {
  * allows, else the plain-op export.
  */
 async function inMemoryOnnx(
-  model: MatLM,
+  model: LanguageModel,
   widths: number | Widths | undefined,
   device: 'cpu' | 'cuda',
   int8 = false,
@@ -208,7 +214,7 @@ async function modelFor(o: {
   speculative?: boolean;
   widths?: unknown;
   slices?: string;
-}): Promise<MatLM | undefined> {
+}): Promise<LanguageModel | undefined> {
   if (!o.onnx) return loadRunModel(o);
   const drafts = o.speculative && !o.draftOnnx;
   const widthsGiven = o.widths !== undefined || o.slices !== undefined;
