@@ -97,6 +97,15 @@ describe('lm-trainer reliability (issue #23)', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^Call me/);
     expect(r.stdout).toMatch(/\[onnxruntime-cpu .*\] 5 tokens/);
+    // --widths must be the file's (it was ignored before); without a run they are refused.
+    expectOneLine(
+      await lmTrainer('generate', '--run', runDir, '--onnx', onnx, '--widths', '16'),
+      `--widths [16, 16] do not match --onnx ${onnx}, which holds widths [32, 32]`,
+    );
+    expectOneLine(
+      await lmTrainer('generate', '--run', join(dir, 'none'), '--onnx', onnx, '--widths', '32'),
+      `--widths and --slices name widths of a trained model (${join(dir, 'none')} holds none)`,
+    );
     expectOneLine(
       await lmTrainer('generate', '--run', join(dir, 'none'), '--onnx', onnx, '--speculative'),
       `--onnx ${onnx} --speculative drafts with submodels of the trained model: give the draft as --draft-onnx FILE, or the model with --run DIR or --checkpoint FILE`,

@@ -77,6 +77,15 @@ export function registerGenerate(program: Command): void {
           ? inMemoryOnnx(model!, widths, o.device, int8)
           : new TfjsLMEngine(model!, widths);
       const verifier = o.onnx ? await onnxEngine(o.onnx, o.device) : await run(o.widths);
+      // --widths with --onnx: the file's widths must be those (it cannot run others).
+      const fileWidths = (verifier as { widths?: Widths }).widths;
+      if (o.onnx && model && o.widths !== undefined && fileWidths) {
+        const want = model.resolveWidths(o.widths);
+        if (want.join(',') !== fileWidths.join(','))
+          throw new ConfigError(
+            `--widths [${want.join(', ')}] do not match --onnx ${o.onnx}, which holds widths [${fileWidths.join(', ')}] (export other widths with "lm-trainer export --widths")`,
+          );
+      }
       const sampling = {
         maxNewTokens: o.maxTokens,
         temperature: o.temperature,
@@ -207,16 +216,14 @@ async function modelFor(o: {
   slices?: string;
 }): Promise<LanguageModel | undefined> {
   if (!o.onnx) return loadRunModel(o);
-  if (!o.speculative || o.draftOnnx) {
-    if (o.widths !== undefined || o.slices !== undefined)
-      throw new ConfigError(
-        `--widths and --slices do not apply to --onnx ${o.onnx}: the file holds one submodel (export another with "lm-trainer export --widths")`,
-      );
-    return undefined;
-  }
+  const drafts = o.speculative && !o.draftOnnx;
+  const widthsGiven = o.widths !== undefined || o.slices !== undefined;
+  if (!drafts && !widthsGiven) return undefined;
   if (!modelFileOf(o))
     throw new ConfigError(
-      `--onnx ${o.onnx} --speculative drafts with submodels of the trained model: give the draft as --draft-onnx FILE, or the model with --run DIR or --checkpoint FILE (${o.run} holds no trained model)`,
+      drafts
+        ? `--onnx ${o.onnx} --speculative drafts with submodels of the trained model: give the draft as --draft-onnx FILE, or the model with --run DIR or --checkpoint FILE (${o.run} holds no trained model)`
+        : `--widths and --slices name widths of a trained model (${o.run} holds none): with --onnx ${o.onnx} alone leave them out, the file holds one submodel`,
     );
   return loadRunModel(o);
 }

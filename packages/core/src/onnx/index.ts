@@ -39,8 +39,8 @@ export {
   DECODER_GRAPH,
   type DecoderExportOptions,
   type DecoderGraphOptions,
-  QUANTIZE_CHOICES,
 } from './lm-decoder';
+export { QUANTIZE_CHOICES } from './decoder-parts';
 export {
   OnnxDecoderEngine,
   type OnnxDecoderState,
