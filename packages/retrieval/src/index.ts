@@ -40,3 +40,10 @@ export {
   type PgPoolLike,
 } from './sql-client';
 export { openVectorStore, type OpenStoreOptions } from './open-store';
+export {
+  indexDatabase,
+  searchWithEncoder,
+  adaptiveRetrieval,
+  type EncoderSearch,
+  type AdaptiveRow,
+} from './adaptive-search';

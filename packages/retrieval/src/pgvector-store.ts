@@ -268,6 +268,9 @@ export class PgVectorStore implements VectorStore {
       await this.client.transaction(async (tx) => {
         // ef ≥ k, or pgvector would return fewer than k rows.
         await tx.query(`SET LOCAL hnsw.ef_search = ${Math.min(MAX_EF_SEARCH, Math.max(ef, kk))}`);
+        // The HNSW index, always: on a small table the planner would rather scan it all (exact,
+        // and ef would be no knob at all).
+        await tx.query('SET LOCAL enable_seqscan = off');
         const chunk = 100;
         for (let s = 0; s < q; s += chunk) {
           const b = Math.min(chunk, q - s);
