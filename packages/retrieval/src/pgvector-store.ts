@@ -340,6 +340,16 @@ export class PgVectorStore implements VectorStore {
     return rows[0].n;
   }
 
+  /** Bytes the table, its HNSW index and its key index take (pg_total_relation_size). */
+  async relationBytes(): Promise<number> {
+    this.check();
+    const { rows } = await this.client.query<{ b: string }>(
+      `SELECT pg_total_relation_size($1::regclass)::text AS b`,
+      [this.table],
+    );
+    return Number(rows[0].b);
+  }
+
   async persist(): Promise<void> {
     this.check();
     await this.client.flush();
