@@ -1,5 +1,8 @@
 import { join } from 'node:path';
+import { MatViT, matvitConfig, selectBackend } from '@matformer/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { queryEncoders } from './adaptive';
+import { adaptiveRetrieval, indexDatabase } from './adaptive-search';
 import { RetrievalError } from './errors';
 import { exactSearch } from './exact-search';
 import { HnswStore } from './hnsw-store';
@@ -85,6 +88,39 @@ describe('PgVectorStore on PGlite with pgvector', () => {
       for (let i = 0; i < r.distances.length; i++)
         expect(r.distances[i]).toBeCloseTo(e.distances[i], 5);
     }
+  });
+
+  it('adaptive retrieval runs on PgVectorStore as on HnswStore: the same 1-NN table', async () => {
+    await selectBackend('wasm');
+    const config = matvitConfig('tiny'); // dModel 16, granularities [8, 16, 32, 64]
+    const model = MatViT.create(config, 0);
+    const px = 28 * 28;
+    const rand = seededRandom(5);
+    const images = Float32Array.from({ length: 300 * px }, () => rand()); // [300, 28, 28, 1]
+    const labels = Array.from({ length: 300 }, (_, i) => i % 7);
+    const encoders = queryEncoders(config);
+    // Queries: the first 40 database images, so the full encoder finds each one itself.
+    const queries = { images: images.subarray(0, 40 * px), labels: labels.slice(0, 40) };
+    const tables = [];
+    for (const store of [
+      await HnswStore.open({ dim: 16, space: 'cosine', ef: 300 }),
+      await PgVectorStore.open(client, { table: 'adaptive', dim: 16, space: 'cosine', ef: 300 }),
+    ]) {
+      const added = await indexDatabase(model, store, images, labels);
+      expect([added.first, added.vectors.length]).toEqual([0, 300 * 16]);
+      const rows = await adaptiveRetrieval(model, store, encoders, queries, labels, { k: 1 });
+      expect(rows.map((r) => r.encoder.name)).toEqual(encoders.map((e) => e.name));
+      expect(rows.at(-1)!.accuracy).toBe(1);
+      expect(Array.from(rows.at(-1)!.result.ids)).toEqual(Array.from({ length: 40 }, (_, i) => i));
+      tables.push(rows.map((r) => r.accuracy));
+    }
+    expect(tables[1]).toEqual(tables[0]);
+    await expect(
+      indexDatabase(model, await HnswStore.open({ dim: 8, space: 'cosine' }), images),
+    ).rejects.toThrow(
+      'the model embeds into 16 dimensions; hnswlib (in memory) holds 8-dimensional vectors',
+    );
+    model.dispose();
   });
 
   it('labels come back with the ids; k is clamped to the count; ids are never reused', async () => {
