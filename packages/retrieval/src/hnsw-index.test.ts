@@ -216,6 +216,14 @@ describe('HnswIndex delete and save errors', () => {
     expect(loaded.query(db.subarray(5 * 8, 6 * 8), 1).ids[0]).not.toBe(5);
   });
 
+  it('an empty index saves and loads (the graph walk accepts a header-only graph)', async () => {
+    const path = join(await tempDir(), 'empty.mfhnsw');
+    await new HnswIndex({ space: 'ip', dim: 4 }).save(path);
+    const loaded = await HnswIndex.load(path, { space: 'ip' });
+    expect([loaded.count, loaded.nextId, loaded.space]).toEqual([0, 0, 'ip']);
+    expect(loaded.add(new Float32Array([1, 0, 0, 0]))).toBe(0);
+  });
+
   it('a save to a path it cannot write names that path, not a temp file', async () => {
     const index = HnswIndex.build(randomUnitVectors(10, 4, 23), { space: 'l2', dim: 4 });
     await expect(index.save('/proc/x.idx')).rejects.toThrow(

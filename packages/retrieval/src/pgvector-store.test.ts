@@ -290,6 +290,9 @@ describe('vector stores persist', () => {
     await expect(HnswStore.open({ dim: 16, space: 'cosine', path })).rejects.toThrow(
       /holds 8-dimensional vectors; expected 16/,
     );
+    await expect(HnswStore.open({ dim: 8, space: 'l2', path })).rejects.toThrow(
+      /uses the "cosine" space; expected "l2"/,
+    );
     const nan = clustered(3, 8, 15);
     nan[9] = NaN;
     await expect(b.add(nan, [1, 2, 3])).rejects.toThrow(/non-finite/);
