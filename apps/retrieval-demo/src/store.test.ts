@@ -1,6 +1,8 @@
+import { execFile } from 'node:child_process';
 import { copyFile, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { selectBackend } from '@matformer/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RetrievalReport } from './experiment';
@@ -80,5 +82,23 @@ describe('retrieval-demo --store: hnswlib and pgvector (PGlite) give the same ta
     expect(again.p.db.loaded).toBe(true);
     expect(again.report.rows.map((r) => r.accuracy)).toEqual(pg.rows.map((r) => r.accuracy));
     expect(again.report.rows.map((r) => r.recall)).toEqual(pg.rows.map((r) => r.recall));
+  });
+});
+
+describe('retrieval-demo --store flag', () => {
+  it('refuses a value that is no store, naming the choices, before any work', async () => {
+    const cli = join(import.meta.dirname, 'cli.ts');
+    const err = await promisify(execFile)(
+      'npx',
+      ['tsx', '--conditions=@matformer/source', cli, '--store', 'mysql://db'],
+      { timeout: 120_000 },
+    ).then(
+      () => ({ code: 0, stderr: '' }),
+      (e: { code: number; stderr: string }) => e,
+    );
+    expect(err.code).toBe(1);
+    expect(err.stderr).toContain(
+      '--store must be "hnsw", "pglite:<dir>" or a postgres://… URL, got "mysql://db"',
+    );
   });
 });

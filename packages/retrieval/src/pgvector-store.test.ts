@@ -248,7 +248,7 @@ describe('PgVectorStore on PGlite with pgvector', () => {
 
 describe('vector stores persist', () => {
   it('pglite: close, reopen the directory, same answers', async () => {
-    const dir = join(await tempDir(), 'persist');
+    const dir = join(await tempDir(), 'not', 'yet', 'made'); // parents are created
     const db = clustered(500, 8, 11);
     const queries = clustered(20, 8, 12);
     const labels = Array.from({ length: 500 }, (_, i) => i % 10);

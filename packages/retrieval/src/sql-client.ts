@@ -1,3 +1,5 @@
+import { mkdir } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { RetrievalError } from './errors';
 import { redactUrl } from './vector-store';
 
@@ -73,7 +75,8 @@ function fromPglite(db: PgliteLike): SqlClient {
 }
 
 /**
- * PGlite (PostgreSQL in WASM, from npm) with pgvector, its data in `dir` (created if missing):
+ * PGlite (PostgreSQL in WASM, from npm) with pgvector, its data in `dir` (created if missing;
+ * `memory://` for none):
  * an embedded database, no server. Imported on first use, so hnswlib-only users never load it.
  */
 export async function openPglite(dir: string): Promise<SqlClient> {
@@ -82,6 +85,8 @@ export async function openPglite(dir: string): Promise<SqlClient> {
     import('@electric-sql/pglite/vector'),
   ]);
   try {
+    // PGlite makes the data directory but not its parents ('memory://' keeps it in memory).
+    if (!dir.includes('://')) await mkdir(dirname(resolve(dir)), { recursive: true });
     const db = await PGlite.create({ dataDir: dir, extensions: { vector } });
     return fromPglite(db as unknown as PgliteLike);
   } catch (e) {
