@@ -9,7 +9,7 @@ import { HnswStore } from './hnsw-store';
 import { recallAtK } from './metrics';
 import { openVectorStore } from './open-store';
 import { PG_META_TABLE, PgVectorStore } from './pgvector-store';
-import { openPglite, type SqlClient } from './sql-client';
+import { fromPgPool, openPglite, type SqlClient } from './sql-client';
 import { randomUnitVectors, seededRandom, tempDir } from './test-fixtures';
 import { parseStoreSpec, redactUrl } from './vector-store';
 
@@ -195,6 +195,35 @@ describe('PgVectorStore on PGlite with pgvector', () => {
     expect(await good.count()).toBe(15);
     expect(await good.add(randomUnitVectors(1, 4, 8))).toBe(15); // the next id did not move
     expect(await good.count()).toBe(16);
+  });
+
+  it('through a pg Pool (fromPgPool): a batch commits, or rolls back when the connection drops', async () => {
+    // A stand-in pool over the embedded database: one connection, as pg hands out.
+    const released: unknown[] = [];
+    let inserts = 0;
+    let failAt = Infinity;
+    const conn = {
+      query: async <R>(sql: string, params?: unknown[]) => {
+        if (/^\s*INSERT INTO pooled/.test(sql) && ++inserts === failAt)
+          throw new Error('Connection terminated unexpectedly');
+        return client.query<R>(sql, params);
+      },
+      release: (err?: Error | boolean) => void released.push(err),
+    };
+    const pool = { query: conn.query, connect: async () => conn, end: async () => undefined };
+    const store = await PgVectorStore.open(fromPgPool(pool), {
+      table: 'pooled',
+      dim: 4,
+      space: 'l2',
+      insertBatchRows: 10,
+    });
+    expect(await store.add(randomUnitVectors(25, 4, 30))).toBe(0);
+    failAt = inserts + 2; // the second INSERT of the next batch
+    await expect(store.add(randomUnitVectors(25, 4, 31))).rejects.toThrow(/Connection terminated/);
+    expect(await store.count()).toBe(25);
+    // Create, add, failed add: ROLLBACK worked each time, so the connection went back whole.
+    expect(released).toEqual([false, false, false]);
+    expect(await store.add(randomUnitVectors(1, 4, 32))).toBe(25);
   });
 
   it('refuses a table another program changed: column dimension, metadata row, metric, index', async () => {
