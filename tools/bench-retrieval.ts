@@ -19,11 +19,19 @@
 // faster run is kept (hnswlib likewise, best of two), so a load spike on a shared machine does
 // not decide the ratios.
 // The target: ≥ 20× exact QPS at recall@10 ≥ 0.95.
+//
+// Store mode: `--stores hnsw,pglite:<dir>[,postgres://…]` compares the VectorStores instead
+// (tools/bench-stores.ts): insert/s (batches of --batch, one transaction each on pgvector),
+// queries/s at the smallest ef reaching recall@k ≥ 0.95 against exact search, size on disk.
+//
+//   npx tsx --conditions=@matformer/source tools/bench-retrieval.ts --n 60000 --sets clustered \
+//        --stores hnsw,pglite:runs/bench-pglite --queries 500
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { loadModel, modelOf, selectBackend, writeFileAtomicSync } from '@matformer/core';
 import { loadMnist } from '@matformer/train';
+import { benchStores } from './bench-stores';
 import {
   embedImages,
   exactSearch,
@@ -45,6 +53,8 @@ const { values: args } = parseArgs({
     'ef-construction': { type: 'string', default: '200' },
     model: { type: 'string' },
     sets: { type: 'string', default: 'mnist,clustered,isotropic' },
+    stores: { type: 'string' },
+    batch: { type: 'string', default: '1000' },
   },
 });
 const N = Number(args.n);
@@ -134,6 +144,20 @@ const fmt = (x: number, d = 0) =>
 
 async function bench(name: string, db: Float32Array, queries: Float32Array) {
   console.log(`\n## ${name}: ${fmt(N)} × ${dim} database, ${fmt(Q)} queries, k = ${k}`);
+  if (args.stores) {
+    const dbT = tf.tensor2d(db, [N, dim]);
+    const truth = exactTfjs(dbT, queries, Q);
+    dbT.dispose();
+    const stores = await benchStores(args.stores.split(','), db, queries, truth, {
+      dim,
+      k,
+      M,
+      efConstruction,
+      batch: Number(args.batch),
+      efs,
+    });
+    return { name, stores };
+  }
   const build = await timed(() => HnswIndex.build(db, { space: 'cosine', dim, M, efConstruction }));
   const index = build.result;
   console.log(

@@ -1,4 +1,4 @@
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import {
   describeBackend,
   selectBackend,
@@ -6,7 +6,7 @@ import {
   type BackendName,
   type ViTPresetName,
 } from '@matformer/core';
-import { encoderForBudget } from '@matformer/retrieval';
+import { encoderForBudget, parseStoreSpec } from '@matformer/retrieval';
 import type { EngineChoice, OrtDevice } from '@matformer/train';
 import { int, positive } from './args';
 import { imageAt } from './data';
@@ -48,6 +48,7 @@ interface CommonFlags {
   database?: number;
   engine: EngineChoice;
   device: OrtDevice;
+  store?: string;
 }
 
 /** Options shared by the table and the web page: where the model lives, how it trains, the index. */
@@ -109,7 +110,19 @@ function common(cmd: Command): Command {
     .option('-k, --k <n>', 'neighbours per query', int('-k'), 10)
     .option('--m <n>', 'hnswlib M (graph degree)', int('--m'))
     .option('--ef-construction <n>', 'hnswlib efConstruction', int('--ef-construction'))
-    .option('--ef <n>', 'hnswlib ef at query time', int('--ef'))
+    .option('--ef <n>', 'HNSW ef at query time (hnswlib or pgvector)', int('--ef'))
+    .option(
+      '--store <where>',
+      'database store: hnsw (in process, default), pglite:<dir> (embedded PostgreSQL + pgvector) or postgres://user@host/db',
+      (v: string) => {
+        try {
+          parseStoreSpec(v);
+        } catch (e) {
+          throw new InvalidArgumentError(`--${(e as Error).message}`);
+        }
+        return v;
+      },
+    )
     .option('--queries <n>', 'use only the first n held-out digits as queries', int('--queries'))
     .option(
       '--database <n>',
@@ -153,6 +166,7 @@ function pipelineOptions(f: CommonFlags, log: (s: string) => void): PipelineOpti
     queryLimit: f.queries,
     engine: f.engine,
     device: f.device,
+    store: f.store,
     k: f.k,
     hnsw: Object.fromEntries(
       Object.entries({ M: f.m, efConstruction: f.efConstruction, ef: f.ef }).filter(
@@ -193,8 +207,9 @@ const program = common(
       p.db.buildMs !== undefined
         ? `index build ${(p.db.buildMs / 1000).toFixed(2)} s`
         : `index loaded from ${p.db.path}`;
+    const storeName = p.db.store.kind === 'hnsw' ? 'hnswlib' : `pgvector (${p.db.store.location})`;
     console.log(
-      `\n${report.database} database digits (full encoder), ${report.queries} held-out queries, hnswlib cosine M=${report.hnsw.M} efConstruction=${report.hnsw.efConstruction} ef=${report.hnsw.ef}; ${buildNote}\n`,
+      `\n${report.database} database digits (full encoder), ${report.queries} held-out queries, ${storeName} cosine M=${report.hnsw.M} efConstruction=${report.hnsw.efConstruction} ef=${report.hnsw.ef}; ${buildNote}\n`,
     );
     console.log(formatReport(report));
     console.log(`\n${targetCheck(report).text}`);
@@ -206,6 +221,7 @@ const program = common(
         `\nlatency budget ${f.budgetMs} ms/query: ${choice.encoder.name} (measured: ${choice.measured.map((m) => `${m.name} ${m.ms.toFixed(2)} ms`).join(', ')})`,
       );
     }
+    await p.db.store.close(); // a pgvector store holds a connection (or PGlite) open
   });
 
 common(

@@ -77,6 +77,8 @@ export interface PipelineOptions {
   engine?: EngineChoice;
   /** onnxruntime execution provider for engine 'ort'. */
   device?: OrtDevice;
+  /** Where the database lives: 'hnsw' (default), 'pglite:<dir>' or a postgres://… URL. */
+  store?: string;
 }
 
 export interface Prepared {
@@ -114,14 +116,24 @@ export async function prepare(o: PipelineOptions): Promise<Prepared> {
     engine,
     device: o.device,
   });
-  const db = await databaseIndex(stored.model, data, runDir, stored.fingerprint, o.hnsw, o.log);
+  const db = await databaseIndex(
+    stored.model,
+    data,
+    runDir,
+    stored.fingerprint,
+    o.hnsw,
+    o.log,
+    o.store,
+  );
   return { data, stored, db };
 }
 
 function reportPath(runDir: string, p: Prepared, k: number): string {
+  // hnswlib's results keep their old name (cached runs stay valid); pgvector's get their own.
+  const store = p.db.store.kind === 'hnsw' ? '' : `-${p.db.store.kind}`;
   return join(
     runDir,
-    `results-${p.stored.fingerprint}-${datasetSize(p.data.train)}-${datasetSize(p.data.test)}-k${k}.json`,
+    `results-${p.stored.fingerprint}-${datasetSize(p.data.train)}-${datasetSize(p.data.test)}-k${k}${store}.json`,
   );
 }
 
@@ -158,7 +170,8 @@ export function demoState(p: Prepared, k: number, report?: RetrievalReport): Dem
   return {
     model: p.stored.model,
     data: p.data,
-    index: p.db.index,
+    store: p.db.store,
+    databaseSize: p.db.count,
     encoders: queryEncoders(config, demoMixes(config.granularities, config.nLayers)),
     report,
     k,

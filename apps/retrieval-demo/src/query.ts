@@ -1,4 +1,9 @@
-import { embedImages, pickEncoder, type HnswIndex, type QueryEncoder } from '@matformer/retrieval';
+import {
+  embedImages,
+  pickEncoder,
+  type QueryEncoder,
+  type VectorStore,
+} from '@matformer/retrieval';
 import type { MatViT } from '@matformer/core';
 import type { DigitSplits } from './data';
 import type { RetrievalReport } from './experiment';
@@ -7,8 +12,10 @@ import type { RetrievalReport } from './experiment';
 export interface DemoState {
   model: MatViT;
   data: DigitSplits;
-  /** The train split embedded by the full encoder; labels are the digits. */
-  index: HnswIndex;
+  /** The train split embedded by the full encoder (hnswlib or pgvector); labels are the digits. */
+  store: VectorStore;
+  /** Digits in the store. */
+  databaseSize: number;
   /** Query encoders, cheapest first (the slider's stops). */
   encoders: QueryEncoder[];
   /** The accuracy-vs-compute table, when measured. */
@@ -36,11 +43,12 @@ export async function answerQuery(
   const t0 = performance.now();
   const { vectors } = await embedImages(state.model, pixels, { widths: e.widths });
   const t1 = performance.now();
-  const r = state.index.query(vectors, k);
+  const r = await state.store.search(vectors, k); // one query: [1, k']
   const t2 = performance.now();
+  const ids = Array.from(r.ids).filter((id) => id >= 0);
   return {
     encoder: { name: e.name, widths: e.widths, flops: e.flops, flopsRatio: e.flopsRatio },
-    neighbors: r.ids.map((id, i) => ({ id, label: r.labels![i], distance: r.distances[i] })),
+    neighbors: ids.map((id, i) => ({ id, label: r.labels![i], distance: r.distances[i] })),
     embedMs: t1 - t0,
     searchMs: t2 - t1,
     totalMs: t2 - t0,

@@ -92,7 +92,7 @@ function info(state: DemoState) {
   const byName = new Map(state.report?.rows.map((r) => [r.name, r]));
   return {
     k: state.k,
-    database: state.index.count,
+    database: state.databaseSize,
     heldOut: datasetSize(state.data.test),
     classes: state.data.train.classes,
     encoders: state.encoders.map((e) => {

@@ -25,8 +25,11 @@ import type { DemoState } from './query';
  */
 export const TINY_FIXTURE = new URL('../fixtures/tiny-mnist.safetensors', import.meta.url);
 
-/** The demo's state around the tiny fixture: a 2,000-digit database and 100 held-out queries. */
-export async function quickDemoState(): Promise<{
+/**
+ * The demo's state around the tiny fixture: a 2,000-digit database and 100 held-out queries,
+ * in hnswlib (default) or the store named (e.g. `pglite:<dir>`).
+ */
+export async function quickDemoState(store?: string): Promise<{
   state: DemoState;
   runDir: string;
   options: PipelineOptions;
@@ -42,6 +45,7 @@ export async function quickDemoState(): Promise<{
     k: 10,
     hnsw: {},
     reporter: null,
+    store,
   };
   const p = await prepare(options);
   if (p.stored.trained) throw new Error('the tiny fixture was not loaded');

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { exactSearch } from './exact-search';
+import { HnswIndex } from './hnsw-index';
 import { normalizeRows } from './vectors';
 
 describe('exactSearch', () => {
@@ -15,6 +16,15 @@ describe('exactSearch', () => {
       dim: 2,
     });
     expect(Array.from(tie.ids)).toEqual([0, 1]);
+  });
+
+  it('ranks by 1 − a·b in ip (unnormalised: longer vectors win), as hnswlib does', () => {
+    const r = exactSearch(db, new Float32Array([1, 0.5]), 4, { space: 'ip', dim: 2 });
+    expect(Array.from(r.ids)).toEqual([2, 0, 1, 3]); // dots 3, 1, 0.5, −1
+    expect(Array.from(r.distances)).toEqual([-2, 0, 0.5, 2]);
+    const h = HnswIndex.build(db, { space: 'ip', dim: 2 }).query([1, 0.5], 4);
+    expect(h.ids).toEqual([2, 0, 1, 3]);
+    h.distances.forEach((d, i) => expect(d).toBeCloseTo(r.distances[i], 6));
   });
 
   it('ranks by squared Euclidean distance in l2', () => {

@@ -28,7 +28,7 @@ function inverseNorms(vectors: Float32Array, n: number, dim: number): Float32Arr
 /**
  * Brute-force k nearest neighbours of every query over the whole database: the ground truth
  * that recall@k is measured against. Distances use hnswlib's definitions (cosine: 1 − cos;
- * l2: squared Euclidean) so the two can be compared directly. k is clamped to the database size;
+ * l2: squared Euclidean; ip: 1 − a·b) so the two can be compared directly. k is clamped to the database size;
  * ties go to the smaller id.
  */
 export function exactSearch(
@@ -64,6 +64,10 @@ export function exactSearch(
         let dot = 0;
         for (let j = 0; j < dim; j++) dot += queries[qo + j] * database[o + j];
         d = 1 - dot * qInv![qi] * dbInv[i];
+      } else if (space === 'ip') {
+        let dot = 0;
+        for (let j = 0; j < dim; j++) dot += queries[qo + j] * database[o + j];
+        d = 1 - dot;
       } else {
         for (let j = 0; j < dim; j++) {
           const diff = queries[qo + j] - database[o + j];

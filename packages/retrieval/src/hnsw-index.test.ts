@@ -189,3 +189,66 @@ describe('HnswIndex', () => {
     expect(() => index.query([1, 2, 3, 4], 1.5)).toThrow(/k must be a positive integer/);
   });
 });
+
+describe('HnswIndex delete and save errors', () => {
+  it('deletes all-or-nothing; deleted items leave results, and stay deleted after save/load', async () => {
+    const db = randomUnitVectors(200, 8, 21);
+    const index = HnswIndex.build(db, { space: 'l2', dim: 8, ef: 200 });
+    const firstHit = (i: number) => index.query(db.subarray(i * 8, (i + 1) * 8), 1).ids[0];
+    expect(firstHit(5)).toBe(5);
+    expect(() => index.delete([5, 200])).toThrow('ids[1] = 200 is not an item id (0…199)');
+    expect(() => index.delete([5, 5])).toThrow(/ids\[1\] = 5 is already deleted/);
+    expect(index.count).toBe(200); // neither call deleted anything
+    expect(index.delete([5, 7])).toBe(2);
+    expect([index.count, index.nextId, index.isDeleted(5), index.isDeleted(6)]).toEqual([
+      198,
+      200,
+      true,
+      false,
+    ]);
+    expect(firstHit(5)).not.toBe(5);
+    expect(index.queryBatch(db, 200).k).toBe(198);
+    expect(index.add(randomUnitVectors(1, 8, 22))).toBe(200); // ids are not reused
+    const path = join(await tempDir(), 'deleted.mfhnsw');
+    await index.save(path);
+    const loaded = await HnswIndex.load(path);
+    expect([loaded.count, loaded.nextId, loaded.isDeleted(7)]).toEqual([199, 201, true]);
+    expect(loaded.query(db.subarray(5 * 8, 6 * 8), 1).ids[0]).not.toBe(5);
+  });
+
+  it('an empty index saves and loads (the graph walk accepts a header-only graph)', async () => {
+    const path = join(await tempDir(), 'empty.mfhnsw');
+    await new HnswIndex({ space: 'ip', dim: 4 }).save(path);
+    const loaded = await HnswIndex.load(path, { space: 'ip' });
+    expect([loaded.count, loaded.nextId, loaded.space]).toEqual([0, 0, 'ip']);
+    expect(loaded.add(new Float32Array([1, 0, 0, 0]))).toBe(0);
+  });
+
+  it('a save to a path it cannot write names that path, not a temp file', async () => {
+    const index = HnswIndex.build(randomUnitVectors(10, 4, 23), { space: 'l2', dim: 4 });
+    await expect(index.save('/proc/x.idx')).rejects.toThrow(
+      /^cannot save the index to \/proc\/x\.idx: /,
+    );
+    await expect(index.save('/proc/x.idx')).rejects.not.toThrow(/tmp/);
+    await expect(index.save('')).rejects.toThrow(
+      'cannot save the index: the path must be a non-empty string, got ""',
+    );
+    const dir = await tempDir();
+    await expect(index.save(dir)).rejects.toThrow(`cannot save the index to ${dir}: `);
+  });
+
+  it('refuses a graph whose links point past the items (checksum recomputed)', async () => {
+    const dir = await tempDir();
+    const path = join(dir, 'db.mfhnsw');
+    await HnswIndex.build(randomUnitVectors(50, 4, 24), { space: 'l2', dim: 4 }).save(path);
+    const { header, payload, labels } = await readIndexFile(path);
+    const forged = Buffer.from(payload);
+    forged.writeUInt32LE(1_000_000, 96 + 4); // item 0's first level-0 link
+    forged.writeUInt16LE(Math.max(1, forged.readUInt16LE(96)), 96);
+    const out = join(dir, 'links.mfhnsw');
+    await writeIndexFile(out, header, forged, labels);
+    await expect(HnswIndex.load(out)).rejects.toThrow(
+      `${out}: corrupt hnswlib graph (item 0, level 0: a link out of range); refusing to load it`,
+    );
+  });
+});

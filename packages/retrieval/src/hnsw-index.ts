@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import hnswlib from 'hnswlib-node'; // CommonJS: default-import, then destructure
 import { IndexFileError, RetrievalError } from './errors';
-import { hnswGraphDim, readIndexFile, writeIndexFile } from './index-file';
+import { checkHnswGraph, hnswGraphDim, readIndexFile, writeIndexFile } from './index-file';
 import { checkDim, checkK, checkSpace, rowCount, type KnnResult, type Space } from './vectors';
 
 const { HierarchicalNSW } = hnswlib;
@@ -47,6 +47,7 @@ function positiveInt(field: string, v: unknown): number {
  * Items get ids 0, 1, 2… in insertion order, and optionally an integer label each (e.g. a class)
  * that queries return beside the ids. Safe where raw hnswlib throws: k is clamped to the count,
  * ef is raised to k, the capacity grows on add, and saved files are validated before loading.
+ * Deleted items keep their ids (never reused) and stop appearing in results.
  */
 export class HnswIndex {
   readonly space: Space;
@@ -57,9 +58,14 @@ export class HnswIndex {
   private efValue: number;
   private native: NativeIndex;
   private labelStore?: Int32Array; // [capacity]; undefined when the index has no labels
-  private n = 0;
+  private n = 0; // ids handed out: 0…n−1, deleted ones included
+  private deletedIds = new Set<number>();
 
-  constructor(opts: HnswOptions) {
+  /**
+   * An empty index. (`native` is internal: a graph `load` has already read; it must not be
+   * initialised here, or a failed read would leave hnswlib-node a dangling graph to free twice.)
+   */
+  constructor(opts: HnswOptions, native?: NativeIndex) {
     if (opts === null || typeof opts !== 'object')
       throw new RetrievalError('HnswIndex needs options { space, dim }');
     this.space = checkSpace(opts.space);
@@ -74,13 +80,16 @@ export class HnswIndex {
       );
     this.seed = p.seed;
     const capacity = positiveInt('capacity', opts.capacity ?? 1024);
-    this.native = new HierarchicalNSW(this.space, this.dim);
-    this.native.initIndex({
-      maxElements: capacity,
-      m: this.M,
-      efConstruction: this.efConstruction,
-      randomSeed: this.seed,
-    });
+    if (native) this.native = native;
+    else {
+      this.native = new HierarchicalNSW(this.space, this.dim);
+      this.native.initIndex({
+        maxElements: capacity,
+        m: this.M,
+        efConstruction: this.efConstruction,
+        randomSeed: this.seed,
+      });
+    }
     this.native.setEf(this.efValue);
   }
 
@@ -95,9 +104,40 @@ export class HnswIndex {
     return index;
   }
 
-  /** Items in the index. */
+  /** Items in the index, deleted ones not counted. */
   get count(): number {
+    return this.n - this.deletedIds.size;
+  }
+
+  /** The id the next added item gets (ids are never reused, even after a delete). */
+  get nextId(): number {
     return this.n;
+  }
+
+  /** Whether item `id` was deleted. */
+  isDeleted(id: number): boolean {
+    return this.deletedIds.has(id);
+  }
+
+  /**
+   * Deletes items by id: all of them, or (on an unknown, repeated or already deleted id) none.
+   * They stop appearing in query results; their ids are not reused. Returns how many went.
+   */
+  delete(ids: ArrayLike<number>): number {
+    const set = new Set<number>();
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i];
+      if (!Number.isInteger(id) || id < 0 || id >= this.n)
+        throw new RetrievalError(`ids[${i}] = ${id} is not an item id (0…${this.n - 1})`);
+      if (this.deletedIds.has(id) || set.has(id))
+        throw new RetrievalError(`ids[${i}] = ${id} is already deleted (or listed twice)`);
+      set.add(id);
+    }
+    for (const id of set) {
+      this.native.markDelete(id);
+      this.deletedIds.add(id);
+    }
+    return set.size;
   }
 
   /** Items it can hold before the next (automatic) resize. */
@@ -125,7 +165,7 @@ export class HnswIndex {
     return this.labelStore?.[id];
   }
 
-  /** The labels of items 0…count−1, or undefined for an index without labels. */
+  /** The labels of items 0…nextId−1 (deleted ones too), or undefined for an index without labels. */
   labels(): Int32Array | undefined {
     return this.labelStore?.slice(0, this.n);
   }
@@ -196,7 +236,7 @@ export class HnswIndex {
         throw new RetrievalError(
           `query vector has a non-finite value (${vector[i]}) at position ${i}`,
         );
-    const kk = Math.min(k, this.n);
+    const kk = Math.min(k, this.count);
     if (kk === 0) return { ids: [], distances: [], ...(this.hasLabels ? { labels: [] } : {}) };
     const raised = kk > this.efValue;
     if (raised) this.native.setEf(kk); // hnswlib needs ef ≥ k to return k results
@@ -212,13 +252,16 @@ export class HnswIndex {
     }
   }
 
-  /** The min(k, count) nearest items of each of Q queries ([Q, dim] flat), nearest first. */
+  /**
+   * The min(k, count) nearest items of each of Q queries ([Q, dim] flat), nearest first. A query
+   * whose search finds fewer (possible after deletes) is padded with id −1, distance Infinity.
+   */
   queryBatch(queries: Float32Array, k: number): KnnResult {
     checkK(k);
     const q = rowCount(queries, this.dim, 'queries');
-    const kk = Math.min(k, this.n);
-    const ids = new Int32Array(q * kk);
-    const distances = new Float32Array(q * kk);
+    const kk = Math.min(k, this.count);
+    const ids = new Int32Array(q * kk).fill(-1);
+    const distances = new Float32Array(q * kk).fill(Infinity);
     for (let i = 0; i < q; i++) {
       const r = this.query(queries.subarray(i * this.dim, (i + 1) * this.dim), kk);
       ids.set(r.ids, i * kk);
@@ -232,11 +275,22 @@ export class HnswIndex {
    * parameters, hnswlib's graph, the labels, and a checksum that `load` verifies.
    */
   async save(path: string): Promise<void> {
+    if (typeof path !== 'string' || path === '')
+      throw new IndexFileError(
+        `cannot save the index: the path must be a non-empty string, got ${JSON.stringify(path)}`,
+      );
     const dir = await mkdtemp(join(tmpdir(), 'matformer-hnsw-'));
     try {
       const tmp = join(dir, 'graph.bin');
-      this.native.writeIndexSync(tmp);
-      const payload = await readFile(tmp);
+      let payload: Buffer;
+      try {
+        this.native.writeIndexSync(tmp);
+        payload = await readFile(tmp);
+      } catch (e) {
+        throw new IndexFileError(
+          `cannot save the index to ${path}: hnswlib could not write its graph to the temp directory (${reason(e)})`,
+        );
+      }
       await writeIndexFile(
         path,
         {
@@ -251,7 +305,9 @@ export class HnswIndex {
         },
         payload,
         this.labels(),
-      );
+      ).catch((e: unknown) => {
+        throw new IndexFileError(`cannot save the index to ${path}: ${reason(e)}`);
+      });
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
@@ -279,33 +335,46 @@ export class HnswIndex {
       throw new IndexFileError(
         `${path}: the header says ${header.dim}-dimensional vectors, the hnswlib graph holds ${graphDim ?? 'an unreadable number of'}-dimensional ones (corrupt or forged header)`,
       );
-    const index = new HnswIndex({ ...header, capacity: 1 });
+    // The whole graph is walked in JS first: hnswlib's loader must never fail (see checkHnswGraph).
+    const graph = checkHnswGraph(payload, header, path);
+    // A fresh native object, never initialised: if its read fails anyway there is no old graph
+    // for hnswlib-node to free and leave dangling.
+    const native = new HierarchicalNSW(header.space, header.dim);
     const dir = await mkdtemp(join(tmpdir(), 'matformer-hnsw-'));
     try {
       const tmp = join(dir, 'graph.bin');
       await writeFile(tmp, payload);
       try {
-        index.native.readIndexSync(tmp);
+        native.readIndexSync(tmp);
       } catch (e) {
-        throw new IndexFileError(
-          `${path}: hnswlib could not read the graph: ${(e as Error).message}`,
-        );
+        throw new IndexFileError(`${path}: hnswlib could not read the graph: ${reason(e)}`);
       }
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
-    if (index.native.getCurrentCount() !== header.count)
+    const index = new HnswIndex({ ...header, capacity: 1 }, native);
+    if (native.getCurrentCount() !== header.count)
       throw new IndexFileError(
-        `${path}: the graph holds ${index.native.getCurrentCount()} items, the header says ${header.count}`,
+        `${path}: the graph holds ${native.getCurrentCount()} items, the header says ${header.count}`,
       );
     index.n = header.count;
-    index.native.setEf(header.ef);
+    for (const id of graph.deleted) index.deletedIds.add(id);
+    native.setEf(header.ef);
     if (labels) {
       index.labelStore = new Int32Array(Math.max(index.capacity, labels.length));
       index.labelStore.set(labels);
     }
     return index;
   }
+}
+
+/**
+ * An error's message on one line, without the file names Node appends (", open '/x.tmp-…'"):
+ * the caller names the user's path, never our temp files.
+ */
+function reason(e: unknown): string {
+  const msg = e instanceof Error ? e.message : String(e);
+  return msg.replace(/, \w+ '[^']*'( -> '[^']*')?$/, '');
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {

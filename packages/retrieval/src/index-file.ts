@@ -191,3 +191,111 @@ export function hnswGraphDim(payload: Uint8Array): number | undefined {
   if (!(bytes > 0 && bytes % 4 === 0 && labelOffset < perElement)) return undefined;
   return bytes / 4;
 }
+
+/** What `checkHnswGraph` learned from a structurally sound hnswlib graph. */
+export interface HnswGraphInfo {
+  dim: number;
+  count: number;
+  /** Item ids (hnswlib labels) marked deleted. */
+  deleted: number[];
+}
+
+/**
+ * Walks hnswlib's whole index file (the payload) the way its native `loadIndex` reads it, and
+ * fails with an IndexFileError naming the first inconsistency, so the native loader only ever
+ * sees a file it reads completely. hnswlib-node frees its old graph before reading a new one and
+ * keeps a dangling pointer when the read throws (a double free at the next GC): nothing that can
+ * make it throw may reach it. Layout (u64 = size_t, little-endian, 64-bit builds):
+ *
+ *   96-byte header: u64 offsetLevel0, maxElements, count, sizeDataPerElement, labelOffset,
+ *     offsetData; i32 maxLevel; u32 enterPoint; u64 maxM, maxM0, M; f64 mult; u64 efConstruction
+ *   count × sizeDataPerElement: level-0 rows [u32 links header | maxM0 × u32 | dim × f32 | u64 id]
+ *   count × (u32 bytes L, L bytes of upper-level link lists, L a multiple of 4·(maxM + 1))
+ *
+ * The low 16 bits of a links header are its neighbour count, bit 0 of its third byte the
+ * deleted mark. Checked against the file header `h`: dimension, count, capacity, M, efConstruction.
+ */
+export function checkHnswGraph(
+  payload: Uint8Array,
+  h: Pick<IndexHeader, 'dim' | 'count' | 'capacity' | 'M' | 'efConstruction'>,
+  path: string,
+): HnswGraphInfo {
+  const fail = (what: string) =>
+    new IndexFileError(`${path}: corrupt hnswlib graph (${what}); refusing to load it`);
+  if (payload.length < 96) throw fail(`${payload.length} bytes, shorter than its 96-byte header`);
+  const view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
+  const u64 = (o: number) => {
+    const v = view.getBigUint64(o, true);
+    return v > BigInt(Number.MAX_SAFE_INTEGER) ? Infinity : Number(v);
+  };
+  const [offsetLevel0, maxElements, count, perElement, labelOffset, offsetData] = [
+    u64(0),
+    u64(8),
+    u64(16),
+    u64(24),
+    u64(32),
+    u64(40),
+  ];
+  const maxLevel = view.getInt32(48, true);
+  const enterPoint = view.getUint32(52, true);
+  const [maxM, maxM0, M] = [u64(56), u64(64), u64(72)];
+  const efConstruction = u64(88);
+  const expect = (ok: boolean, what: string) => {
+    if (!ok) throw fail(what);
+  };
+  expect(offsetLevel0 === 0, `level-0 offset ${offsetLevel0}, expected 0`);
+  expect(count === h.count, `${count} items, the file header says ${h.count}`);
+  expect(maxElements === h.capacity, `capacity ${maxElements}, the file header says ${h.capacity}`);
+  expect(
+    M === h.M && maxM === h.M && maxM0 === 2 * h.M,
+    `M ${M}/${maxM}/${maxM0}, expected ${h.M}`,
+  );
+  expect(efConstruction === h.efConstruction, `efConstruction ${efConstruction}`);
+  const links0 = 4 + 4 * maxM0;
+  expect(offsetData === links0, `data offset ${offsetData}, expected ${links0}`);
+  expect(labelOffset === links0 + 4 * h.dim, `${(labelOffset - offsetData) / 4}-dimensional rows`);
+  expect(perElement === labelOffset + 8, `row size ${perElement}, expected ${labelOffset + 8}`);
+  expect(count === 0 || (maxLevel >= 0 && maxLevel < 64), `top level ${maxLevel}`);
+  expect(count === 0 || enterPoint < count, `entry point ${enterPoint} of ${count} items`);
+  const level0End = 96 + count * perElement;
+  expect(
+    level0End <= payload.length,
+    `truncated: ${payload.length} bytes, level 0 needs ${level0End}`,
+  );
+  const seen = new Uint8Array(count);
+  const deleted: number[] = [];
+  const checkLinks = (o: number, max: number, where: string) => {
+    const n = view.getUint16(o, true);
+    expect(n <= max, `${where}: ${n} links, at most ${max}`);
+    for (let j = 0; j < n; j++)
+      expect(view.getUint32(o + 4 + 4 * j, true) < count, `${where}: a link out of range`);
+  };
+  for (let i = 0; i < count; i++) {
+    const row = 96 + i * perElement;
+    checkLinks(row, maxM0, `item ${i}, level 0`);
+    const id = u64(row + labelOffset);
+    expect(
+      id < count && !seen[id],
+      `item ${i} has id ${id}: ids must be 0…${count - 1}, once each`,
+    );
+    seen[id] = 1;
+    if (payload[row + 2] & 1) deleted.push(id);
+  }
+  const upper = 4 + 4 * maxM; // bytes of one upper-level link list
+  let o = level0End;
+  for (let i = 0; i < count; i++) {
+    expect(o + 4 <= payload.length, `truncated: the link lists of item ${i} are missing`);
+    const bytes = view.getUint32(o, true);
+    o += 4;
+    const levels = bytes / upper;
+    expect(
+      Number.isInteger(levels) && levels <= maxLevel,
+      `item ${i}: ${bytes} bytes of upper-level links`,
+    );
+    expect(o + bytes <= payload.length, `truncated: the link lists of item ${i} end past the file`);
+    for (let l = 0; l < levels; l++) checkLinks(o + l * upper, maxM, `item ${i}, level ${l + 1}`);
+    o += bytes;
+  }
+  expect(o === payload.length, `${payload.length - o} stray bytes after the link lists`);
+  return { dim: h.dim, count, deleted };
+}

@@ -20,3 +20,30 @@ export {
   type LatencyOptions,
   type BudgetChoice,
 } from './adaptive';
+export {
+  parseStoreSpec,
+  redactUrl,
+  type VectorStore,
+  type StoreParams,
+  type StoreSearchResult,
+  type StoreSpec,
+} from './vector-store';
+export { HnswStore, type HnswStoreOptions } from './hnsw-store';
+export { PgVectorStore, PG_META_TABLE, type PgVectorStoreOptions } from './pgvector-store';
+export {
+  fromPgPool,
+  openPglite,
+  openPostgres,
+  type SqlClient,
+  type SqlQueryable,
+  type SqlResult,
+  type PgPoolLike,
+} from './sql-client';
+export { openVectorStore, type OpenStoreOptions } from './open-store';
+export {
+  indexDatabase,
+  searchWithEncoder,
+  adaptiveRetrieval,
+  type EncoderSearch,
+  type AdaptiveRow,
+} from './adaptive-search';

@@ -1,8 +1,11 @@
 import { RetrievalError } from './errors';
 
-/** Distance spaces, with hnswlib's definitions: cosine = 1 − cos(a, b); l2 = squared Euclidean. */
-export type Space = 'cosine' | 'l2';
-export const spaces: Space[] = ['cosine', 'l2'];
+/**
+ * Distance spaces, with hnswlib's definitions: cosine = 1 − cos(a, b); l2 = squared Euclidean;
+ * ip (inner product) = 1 − a·b (for unit vectors the same order as cosine).
+ */
+export type Space = 'cosine' | 'l2' | 'ip';
+export const spaces: Space[] = ['cosine', 'l2', 'ip'];
 
 export function checkSpace(space: unknown, field = 'space'): Space {
   if (!spaces.includes(space as Space))
