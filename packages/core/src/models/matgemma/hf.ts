@@ -185,6 +185,13 @@ export function fromHFConfig(json: unknown, source: string): HFConfigRead {
   }
   const used = layerDFF ?? stored;
   const granularities = mf.granularities ?? [...new Set(used)].sort((a, b) => a - b);
+  if (Array.isArray(granularities))
+    used.forEach((w, l) => {
+      if (!granularities.includes(w))
+        fail(
+          `layer ${l}'s FFN width ${w} (${layerDFF ? 'matformer.layer_dff' : 'intermediate_size'}) is not one of matformer.granularities [${granularities.join(', ')}]`,
+        );
+    });
   const dFF = Array.isArray(granularities) ? granularities[granularities.length - 1] : NaN;
   const softcap = j.final_logit_softcapping;
   const config: MatGemmaConfig = {
