@@ -7,13 +7,12 @@ import {
   type HFTensorSpec,
   type IntermediateSizeMode,
 } from '../../models/matgemma/hf';
+import type { TensorEntry } from '../safetensors';
 import { encodeFloats, TORCH_DTYPE, type HFDType } from './dtype';
 import { writeHFDirectory, type OutTensor } from './layout';
 
-/** A weight as core holds it: a tf.Tensor, or plain float32 values with a shape (an F32 TensorEntry). */
-export type WeightValues =
-  | { shape: number[]; dataSync(): ArrayLike<number> }
-  | { shape: number[]; data: Float32Array | ArrayLike<number> };
+/** A weight as core holds it: a tf.Tensor (or anything with dataSync), or an F32 safetensors entry. */
+export type WeightValues = { shape: number[]; dataSync(): ArrayLike<number> } | TensorEntry;
 
 export interface SaveHFOptions {
   /** Stored dtype (default F32); F16/BF16 round to nearest even. */
@@ -24,9 +23,14 @@ export interface SaveHFOptions {
   maxShardBytes?: number;
 }
 
-function valuesOf(v: WeightValues): Float32Array {
-  const raw = 'dataSync' in v ? v.dataSync() : v.data;
-  return raw instanceof Float32Array ? raw : Float32Array.from(raw);
+function valuesOf(v: WeightValues, name: string): Float32Array {
+  if ('dataSync' in v) {
+    const raw = v.dataSync();
+    return raw instanceof Float32Array ? raw : Float32Array.from(raw);
+  }
+  if (!(v.data instanceof Float32Array))
+    throw new CheckpointError(`weight "${name}" has dtype ${v.dtype}; expected F32 values`);
+  return v.data;
 }
 
 /** [m, C] → [M, C] (zero rows after) or [C, m] → [C, M] (zero columns after). */
@@ -85,7 +89,7 @@ export async function saveHFDirectory(
       dtype,
       shape: fileShape,
       body: () => {
-        let x = valuesOf(params[spec.name]);
+        let x = valuesOf(params[spec.name], spec.name);
         if (spec.ffnAxis && fileShape.some((n, k) => n !== spec.shape[k]))
           x = padFFN(x, spec.shape, spec.ffnAxis, fileWidths[spec.layer!]);
         return encodeFloats(x, dtype);
