@@ -138,13 +138,15 @@ export function fromHFConfig(json: unknown, source: string): HFConfigRead {
   const act = [j.hidden_activation, j.hidden_act].filter((a) => a !== undefined && a !== null);
   if (act.length === 0) act.push(gemma ? 'gelu_pytorch_tanh' : 'silu');
   const acts = act.map((a) => ACT_FROM_HF[a as string]);
-  if (acts.some((a) => a === undefined))
-    fail(
-      `activation ${JSON.stringify(act)} is not supported (${Object.keys(ACT_FROM_HF).join(', ')})`,
-    );
-  if (acts.some((a) => a !== acts[0]))
+  // transformers 4.x gemma reads hidden_activation and 5.x hidden_act: two different
+  // functions would give two different models, so refuse (e.g. gemma-2b's "gelu" beside it).
+  if (act.length === 2 && acts[0] !== acts[1])
     fail(
       `hidden_activation ${JSON.stringify(j.hidden_activation)} and hidden_act ${JSON.stringify(j.hidden_act)} disagree`,
+    );
+  if (acts[0] === undefined)
+    fail(
+      `activation ${JSON.stringify(act[0])} is not supported (${Object.keys(ACT_FROM_HF).join(', ')})`,
     );
 
   const rp = j.rope_parameters as Record<string, unknown> | undefined;
