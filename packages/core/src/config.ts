@@ -1,8 +1,16 @@
 import { ConfigError } from './errors';
 import type { MatLMConfig } from './models/matlm/config';
 import type { MatViTConfig } from './models/matvit/config';
+export {
+  matgemmaConfig,
+  gemmaPresetNames,
+  gatedActivations,
+  type GemmaPresetName,
+  type GatedActivation,
+} from './models/matgemma/config';
+import type { MatGemmaConfig } from './models/matgemma/config';
 
-export type { MatLMConfig, MatViTConfig };
+export type { MatLMConfig, MatViTConfig, MatGemmaConfig };
 // The families' config builders and presets, here beside the shared fields (each lives in its family's folder).
 export { matlmConfig, lmPresetNames, type LMPresetName } from './models/matlm/config';
 export {
@@ -39,7 +47,7 @@ export interface TrunkConfig {
 }
 
 /** The config of any registered model family (see models/registry.ts); `arch` names the family. */
-export type ModelConfig = MatLMConfig | MatViTConfig;
+export type ModelConfig = MatLMConfig | MatViTConfig | MatGemmaConfig;
 
 /**
  * A Mix'n'Match config: the FFN hidden width of each layer (length nLayers). Width 0 skips the

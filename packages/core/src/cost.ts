@@ -1,28 +1,26 @@
-import { resolveWidths, SKIP, type ModelConfig, type Widths } from './config';
+import { keptLayers, resolveWidths, SKIP, type ModelConfig, type Widths } from './config';
+import { familySpecs } from './models/family';
 import { familyOf } from './models/registry';
 import { specsSize } from './models/weight-spec';
 
 /**
- * Exact number of weights a submodel uses (what `extract` at these widths stores): the
- * family's embeddings and head, shared attention and norms, plus 2·m·C + m + C per FFN of
- * width m. A skipped layer (width 0) stores nothing.
+ * Exact number of weights a submodel uses: the size of the weights `extract` at these widths
+ * stores (its family's specs for the kept layers at their widths). For the GPT-2 trunk that is
+ * the embeddings and head, shared attention and norms, plus 2·m·C + m + C per FFN of width m.
+ * A skipped layer (width 0) stores nothing.
  */
 export function paramCount(config: ModelConfig, widths?: number | Widths): number {
   const w = resolveWidths(config, widths);
-  const family = familyOf(config);
-  const C = config.dModel;
-  const perLayerShared = 2 * 2 * C + (3 * C * C + 3 * C) + (C * C + C); // 2 norms, qkv, out
-  const block = (m: number) => (m === SKIP ? 0 : perLayerShared + 2 * m * C + m + C);
-  const trunk = w.reduce((n, m) => n + block(m), 0) + 2 * C; // + final norm
-  return trunk + specsSize(family.inputWeights(config)) + specsSize(family.outputWeights(config));
+  const kept = keptLayers(w);
+  const dense = { ...config, nLayers: kept.length, layerDFF: kept.map((l) => w[l]) };
+  return specsSize(familySpecs(familyOf(config), dense as ModelConfig));
 }
 
 /**
- * Forward FLOPs of one Transformer block for one token attending to `context` keys,
- * counting matrix multiplies only (2 FLOPs per multiply-add; norms and activations excluded).
+ * Forward FLOPs of one GPT-2 block for one token attending to `context` keys, counting matrix
+ * multiplies only (2 FLOPs per multiply-add; norms and activations excluded).
  */
-function blockFlops(C: number, m: number, context: number): number {
-  if (m === SKIP) return 0; // a skipped layer is the identity
+function gpt2BlockFlops(C: number, m: number, context: number): number {
   return 2 * (3 * C * C) + 2 * (C * C) + 2 * 2 * C * context + 2 * 2 * C * m;
 }
 
@@ -43,9 +41,13 @@ export function flopsPerToken(
   const w = resolveWidths(config, widths);
   const family = familyOf(config);
   const context = opts.context ?? family.context(config);
-  return (
-    w.reduce((n, m) => n + blockFlops(config.dModel, m, context), 0) + family.tokenFlops(config)
-  );
+  const block = (m: number) =>
+    m === SKIP // a skipped layer is the identity
+      ? 0
+      : family.blockFlops
+        ? family.blockFlops(config, m, context)
+        : gpt2BlockFlops(config.dModel, m, context);
+  return w.reduce((n, m) => n + block(m), 0) + family.tokenFlops(config);
 }
 
 /** Forward FLOPs of one image through a MatViT (patch projection, every token, the head). */

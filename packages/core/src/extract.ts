@@ -1,10 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { keptLayers, type ModelConfig, type Widths } from './config';
 import { familyOf, type AnyModel } from './models/registry';
-import type { Params } from './weights';
-
-const BLOCK_WEIGHT = /^blocks\.(\d+)\.(.+)$/;
-const FFN_WEIGHT = /^ffn\.(fc1\.weight|fc1\.bias|fc2\.weight)$/;
+import { BLOCK_WEIGHT, slicePrefix } from './models/weight-spec';
+import { weightSpecs, type Params } from './weights';
 
 /**
  * A standalone dense model holding only the weights the given widths use: each layer's FFN
@@ -17,17 +15,15 @@ export function extract<M extends AnyModel>(model: M, widths?: number | Widths):
   const w = model.resolveWidths(widths);
   const kept = keptLayers(w);
   const newIndex = new Map(kept.map((src, dst) => [src, dst]));
+  const specs = weightSpecs(model.config);
   const params: Params = {};
   for (const [name, value] of Object.entries(model.params)) {
     const b = BLOCK_WEIGHT.exec(name);
     if (b && !newIndex.has(Number(b[1]))) continue; // a skipped layer's weights
-    const sliced = tf.tidy(() => {
-      if (!b || !FFN_WEIGHT.test(b[2])) return value.clone();
-      const width = w[Number(b[1])];
-      return value.rank === 1
-        ? value.slice(0, width) // fc1.bias [m]
-        : value.slice([0, 0], [width, value.shape[1] as number]); // fc1/fc2 [m, C]
-    });
+    const axis = specs[name].nested;
+    // A nested FFN weight keeps its first m_l hidden units along its nested axis.
+    const sliced =
+      b && axis !== undefined ? slicePrefix(value, axis, w[Number(b[1])]) : value.clone();
     const newName = b ? `blocks.${newIndex.get(Number(b[1]))}.${b[2]}` : name;
     params[newName] = tf.variable(sliced, true);
     sliced.dispose();

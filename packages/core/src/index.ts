@@ -21,7 +21,7 @@ export {
   type LinearWeights,
   type TrunkWeights,
 } from './models/typed-weights';
-export { trunkSpecs, type Role } from './models/weight-spec';
+export { trunkSpecs, BLOCK_WEIGHT, slicePrefix, type Role } from './models/weight-spec';
 export { familySpecs, type ModelFamily, type FamilyConfig } from './models/family';
 export {
   families,
@@ -33,7 +33,9 @@ export {
   configOf,
   type Arch,
   type ModelOf,
+  languageModelOf,
   type AnyModel,
+  type LanguageModel,
 } from './models/registry';
 export {
   matlm,
@@ -44,6 +46,11 @@ export {
   type KVCache,
 } from './models/matlm';
 export { matvit, MatViT } from './models/matvit';
+export { matgemma, MatGemma, matgemmaForward, buildMatGemmaGraph } from './models/matgemma';
+export { rmsNorm } from './layers/rms-norm';
+export { applyRotary, rotaryTables } from './layers/rotary';
+export { gqaAttention, type GQAWeights, type GQAOptions } from './layers/gqa-attention';
+export { gatedFFN, gateActivation, type GatedFFNWeights } from './layers/gated-ffn';
 export { extract } from './extract';
 export * from './cost';
 export * from './backend';

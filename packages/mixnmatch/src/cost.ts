@@ -6,6 +6,7 @@ import {
   TfjsLMEngine,
   type FlopsOptions,
   type LMEngine,
+  type LanguageModel,
   type MatLM,
   type ModelConfig,
   type Widths,
@@ -73,7 +74,7 @@ export interface DecodeLatencyOptions {
  * of a MatLM at the given widths on the chosen runtime: the median of `repeats` timings.
  */
 export function decodeLatency(
-  model: MatLM,
+  model: LanguageModel,
   opts: DecodeLatencyOptions = {},
 ): (widths: Widths) => Promise<number> {
   const { repeats = 15, warmup = 3 } = opts;

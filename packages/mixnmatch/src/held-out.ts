@@ -1,4 +1,4 @@
-import type { MatLM } from '@matformer/core';
+import type { LanguageModel } from '@matformer/core';
 import type { CachedEvaluator, EvaluationCache } from './evaluator';
 import { lmEvaluator, type LMDataOptions } from './lm-evaluator';
 
@@ -18,7 +18,7 @@ export interface SearchAndReport {
  * overfit. Both halves are scored through `cache` under the model's content hash `modelId`.
  */
 export function searchAndReportHalves(
-  model: MatLM,
+  model: LanguageModel,
   tokens: ArrayLike<number>,
   cache: EvaluationCache,
   opts: Omit<LMDataOptions, 'start' | 'end'> & { modelId: string },

@@ -1,5 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
-import { ConfigError, crossEntropy, type MatLM, type MatViT, type Widths } from '@matformer/core';
+import {
+  ConfigError,
+  crossEntropy,
+  type LanguageModel,
+  type MatLM,
+  type MatViT,
+  type Widths,
+} from '@matformer/core';
 import type { EvalFn, Quality } from './evaluator';
 
 export interface LMDataOptions {
@@ -34,7 +41,7 @@ export type LMSliceOptions = LMDataOptions;
  * (held-out text). Windows of T+1 tokens, evenly spaced over [start, end).
  */
 export function lmEvaluator(
-  model: MatLM,
+  model: LanguageModel,
   tokens: ArrayLike<number>,
   opts: LMDataOptions,
 ): DataEvaluator {

@@ -1,4 +1,12 @@
-import { ConfigError, matlm, TfjsLMEngine, type LMEngine, type MatLMConfig } from '@matformer/core';
+import {
+  ConfigError,
+  matgemma,
+  matlm,
+  TfjsLMEngine,
+  type LMEngine,
+  type MatGemmaConfig,
+  type MatLMConfig,
+} from '@matformer/core';
 import { runSpeculative, type SpeculativeOptions, type SpeculativeResult } from './speculative';
 
 /**
@@ -34,6 +42,8 @@ function checkSharable(draft: LMEngine<unknown>, verifier: LMEngine<unknown>): v
     );
   const [a, b] = [configOf(draft), configOf(verifier)];
   if (!a || !b) return;
+  if (a.arch !== b.arch)
+    throw new ConfigError(`a shared cache needs one model family; got ${a.arch} and ${b.arch}`);
   for (const f of ['dModel', 'nLayers', 'nHeads', 'vocabSize', 'maxSeqLen'] as const)
     if (a[f] !== b[f])
       throw new ConfigError(
@@ -42,8 +52,8 @@ function checkSharable(draft: LMEngine<unknown>, verifier: LMEngine<unknown>): v
 }
 
 /** The model config behind an engine, where it exposes one (TfjsLMEngine.model, OnnxLMEngine.config). */
-function configOf(engine: LMEngine<unknown>): MatLMConfig | undefined {
+function configOf(engine: LMEngine<unknown>): MatLMConfig | MatGemmaConfig | undefined {
   if (engine instanceof TfjsLMEngine) return engine.model.config;
   const c = (engine as { config?: unknown }).config;
-  return matlm.isConfig(c) ? c : undefined;
+  return matlm.isConfig(c) || matgemma.isConfig(c) ? c : undefined;
 }

@@ -1,7 +1,7 @@
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MatLM, matlmConfig } from '@matformer/core';
+import { MatGemma, matgemmaConfig, MatLM, matlmConfig, type MatGemmaConfig } from '@matformer/core';
 import { lmTask } from './data/lm-task';
 import { loadTextCorpus } from './data/text-corpus';
 
@@ -17,13 +17,35 @@ export async function tempDir(prefix = 'matformer-train-'): Promise<string> {
   return mkdtemp(join(tmpdir(), prefix));
 }
 
-/** A tiny byte-level MatLM (vocab 256) and its task on the fixture text. */
-export async function tinyLMTask(seed = 0, batchSize = 8) {
+/** The fixture text as a byte corpus, in a fresh temp dir. */
+async function fixtureCorpus() {
   const dir = await tempDir();
   const file = join(dir, 'fixture.txt');
   await writeFile(file, fixtureText());
-  const corpus = await loadTextCorpus(file, { valFraction: 0.1 });
+  return { dir, corpus: await loadTextCorpus(file, { valFraction: 0.1 }) };
+}
+
+/** A tiny byte-level MatLM (vocab 256) and its task on the fixture text. */
+export async function tinyLMTask(seed = 0, batchSize = 8) {
+  const { dir, corpus } = await fixtureCorpus();
   const model = MatLM.create(matlmConfig('tiny', { vocabSize: 256, maxSeqLen: 32 }), seed);
+  return {
+    model,
+    corpus,
+    dir,
+    task: lmTask(model, corpus, { batchSize, seqLen: 32, evalWindows: 16 }),
+  };
+}
+
+/** A tiny byte-level MatGemma (GQA: 4 query heads on 2 kv heads) and its task on the fixture text. */
+export async function tinyGemmaTask(
+  seed = 0,
+  overrides: Partial<Omit<MatGemmaConfig, 'arch'>> = {},
+  batchSize = 8,
+) {
+  const { dir, corpus } = await fixtureCorpus();
+  const config = matgemmaConfig('tiny', { vocabSize: 256, maxSeqLen: 32, ...overrides });
+  const model = MatGemma.create(config, seed);
   return {
     model,
     corpus,

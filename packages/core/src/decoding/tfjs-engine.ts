@@ -1,16 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { resolveWidths, type Widths } from '../config';
-import {
-  cacheLength,
-  disposeCache,
-  truncateCache,
-  type KVCache,
-  type MatLM,
-} from '../models/matlm';
+import { cacheLength, disposeCache, truncateCache, type KVCache } from '../models/matlm';
+import type { LanguageModel } from '../models/registry';
 import { InferenceCache } from '../layers/inference-cache';
 import type { LMEngine } from './engine';
 
-/** A MatLM at fixed per-layer widths as an LMEngine (KV cache kept as tfjs tensors). */
+/** A language model (MatLM, MatGemma) at fixed per-layer widths as an LMEngine (KV cache kept as tfjs tensors). */
 export class TfjsLMEngine implements LMEngine<KVCache> {
   readonly vocabSize: number;
   readonly maxSeqLen: number;
@@ -20,7 +15,7 @@ export class TfjsLMEngine implements LMEngine<KVCache> {
   private readonly weights = new InferenceCache();
 
   constructor(
-    readonly model: MatLM,
+    readonly model: LanguageModel,
     widths?: number | Widths,
   ) {
     this.widths = resolveWidths(model.config, widths);

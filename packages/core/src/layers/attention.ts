@@ -15,7 +15,7 @@ export type LayerKV = {
 };
 
 /** Additive causal mask for T new queries after `past` cached positions: [T, past + T]. */
-function causalMask(T: number, past: number): tf.Tensor2D {
+export function causalMask(T: number, past: number): tf.Tensor2D {
   const S = past + T;
   const mask = new Float32Array(T * S);
   for (let i = 0; i < T; i++) for (let j = past + i + 1; j < S; j++) mask[i * S + j] = -1e9;

@@ -12,8 +12,9 @@ export type FamilyConfig = TrunkConfig & { arch: string };
  * Everything the rest of the code needs to know about one model family (MatLM, MatViT, …).
  * Each family lives in one folder, `models/<arch>/`, exports one object of this type and is
  * registered in `models/registry.ts`; nothing outside those folders branches on `arch`.
- * The trunk (pre-norm blocks with a nested FFN, the final LayerNorm) is shared: a family adds
- * what comes before it (embeddings) and after it (the head).
+ * A family adds what comes before the blocks (embeddings) and after them (the head); the blocks
+ * themselves are the GPT-2 trunk (LayerNorm, plain nested FFN: `trunkSpecs`) unless the family
+ * brings its own (`blockWeights`, `blockFlops`), as MatGemma does.
  */
 export interface ModelFamily<
   C extends FamilyConfig = FamilyConfig,
@@ -33,6 +34,16 @@ export interface ModelFamily<
   inputWeights(config: C): Record<string, WeightSpec>;
   /** Weights after the final norm (a head; none for a tied head), in checkpoint order. */
   outputWeights(config: C): Record<string, WeightSpec>;
+  /**
+   * The blocks' and final norm's weights, named `blocks.<l>.…` (extract renumbers by that
+   * prefix), nested FFN weights marked with their `nested` axis. Default: `trunkSpecs`.
+   */
+  blockWeights?(config: C): Record<string, WeightSpec>;
+  /**
+   * Forward FLOPs of one block for one token at FFN width m (> 0) attending to `context` keys,
+   * matmuls only. Default: the GPT-2 block (fused qkv, output projection, two FFN matrices).
+   */
+  blockFlops?(config: C, m: number, context: number): number;
   /** The model around existing weights (checked against the config), or fresh ones drawn from `seed`. */
   create(config: C, params?: Params, seed?: number): M;
   /** Whether a model is one of this family's (narrows its type). */
@@ -68,7 +79,8 @@ export function familySpecs<C extends FamilyConfig>(
   family: ModelFamily<C, NestedModel<C>>,
   config: C,
 ): Record<string, WeightSpec> {
-  return { ...family.inputWeights(config), ...trunkSpecs(config), ...family.outputWeights(config) };
+  const blocks = family.blockWeights?.(config) ?? trunkSpecs(config);
+  return { ...family.inputWeights(config), ...blocks, ...family.outputWeights(config) };
 }
 
 /** Trunk checks, then the family's own; the config returned typed. */

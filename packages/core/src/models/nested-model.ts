@@ -16,8 +16,8 @@ export abstract class NestedModel<C extends FamilyConfig = FamilyConfig> {
   readonly config: C;
   /** Every weight by checkpoint name, in checkpoint order (what optimizers and files see). */
   readonly params: Params;
-  /** Typed views of the blocks' and final norm's weights (the same variables as `params`). */
-  protected readonly trunkWeights: TrunkWeights;
+  /** Typed views of the GPT-2 trunk's weights (the same variables as `params`), made on first use. */
+  private gpt2Trunk?: TrunkWeights;
 
   /**
    * The family this model belongs to. Each model class overrides this getter; being on the
@@ -33,7 +33,12 @@ export abstract class NestedModel<C extends FamilyConfig = FamilyConfig> {
     const specs = familySpecs(this.family, config);
     this.params = params ?? initFromSpecs(specs, config.nLayers, seed);
     checkAgainstSpecs(specs, this.params);
-    this.trunkWeights = trunkWeights(this.params, config.nLayers);
+  }
+
+  /** The blocks' and final norm's weights as the GPT-2 trunk names them (MatLM, MatViT). */
+  protected get trunkWeights(): TrunkWeights {
+    this.gpt2Trunk ??= trunkWeights(this.params, this.config.nLayers);
+    return this.gpt2Trunk;
   }
 
   /** The model's output for a batch of inputs at the given widths (logits). */

@@ -1,6 +1,7 @@
 import type { ModelConfig } from '../config';
 import { CheckpointError, ConfigError } from '../errors';
 import { validateWith, type ModelFamily } from './family';
+import { matgemma, type MatGemma } from './matgemma';
 import { matlm, type MatLM } from './matlm';
 import { matvit, type MatViT } from './matvit';
 import type { NestedModel } from './nested-model';
@@ -13,6 +14,7 @@ import type { Params } from './weight-spec';
 export const families = {
   matlm,
   matvit,
+  matgemma,
 } as const;
 
 export type Arch = keyof typeof families;
@@ -23,6 +25,20 @@ export type ModelOf<A extends Arch> = ReturnType<(typeof families)[A]['create']>
 
 /** A model of any registered family: the shared NestedModel interface over a ModelConfig. */
 export type AnyModel = NestedModel<ModelConfig>;
+
+/**
+ * A decoder-only language model of any family (MatLM, MatGemma): tokens [B, T] in, logits
+ * [B, T, V] out, `forwardCached` with a KV cache, `loss` against next tokens.
+ */
+export type LanguageModel = MatLM | MatGemma;
+
+/** The model as a language model (a family whose unit is the token), or a CheckpointError naming what it is. */
+export function languageModelOf(model: AnyModel, source = 'model'): LanguageModel {
+  const family = familyOf(model.config);
+  if (family.unit !== 'token')
+    throw new CheckpointError(`${source} holds a ${family.name}, not a language model`);
+  return model as LanguageModel;
+}
 
 /** The family a config (or an arch name) belongs to; ConfigError listing the known ones otherwise. */
 export function familyOf(configOrArch: { arch: string } | string): ModelFamily<ModelConfig> {
@@ -71,4 +87,4 @@ export function configOf<A extends Arch>(
   return config as Extract<ModelConfig, { arch: A }>;
 }
 
-export type { MatLM, MatViT };
+export type { MatLM, MatViT, MatGemma };

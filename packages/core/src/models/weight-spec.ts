@@ -6,11 +6,16 @@ import { CheckpointError } from '../errors';
 export type Params = Record<string, tf.Variable>;
 
 /** What a weight is for, which decides its initialisation. */
-export type Role = 'matrix' | 'residual-out' | 'embedding' | 'bias' | 'norm-gain';
+export type Role = 'matrix' | 'residual-out' | 'embedding' | 'bias' | 'norm-gain' | 'norm-offset';
 
 export interface WeightSpec {
   shape: number[];
   role: Role;
+  /**
+   * For a nested FFN weight: the axis that runs over the layer's hidden width, so width m keeps
+   * the first m entries along it (extract, training graphs and slicing read this, never names).
+   */
+  nested?: 0 | 1;
 }
 
 /** Weights of the blocks and the final norm, shared by every family, in checkpoint order. */
@@ -27,9 +32,9 @@ export function trunkSpecs(config: TrunkConfig): Record<string, WeightSpec> {
     specs[`${p}.attn.out.bias`] = { shape: [C], role: 'bias' };
     specs[`${p}.ln2.weight`] = { shape: [C], role: 'norm-gain' };
     specs[`${p}.ln2.bias`] = { shape: [C], role: 'bias' };
-    specs[`${p}.ffn.fc1.weight`] = { shape: [dFF, C], role: 'matrix' };
-    specs[`${p}.ffn.fc1.bias`] = { shape: [dFF], role: 'bias' };
-    specs[`${p}.ffn.fc2.weight`] = { shape: [dFF, C], role: 'residual-out' };
+    specs[`${p}.ffn.fc1.weight`] = { shape: [dFF, C], role: 'matrix', nested: 0 };
+    specs[`${p}.ffn.fc1.bias`] = { shape: [dFF], role: 'bias', nested: 0 };
+    specs[`${p}.ffn.fc2.weight`] = { shape: [dFF, C], role: 'residual-out', nested: 0 };
     specs[`${p}.ffn.fc2.bias`] = { shape: [C], role: 'bias' };
   });
   specs['ln_f.weight'] = { shape: [C], role: 'norm-gain' };
@@ -39,7 +44,8 @@ export function trunkSpecs(config: TrunkConfig): Record<string, WeightSpec> {
 
 /**
  * GPT-2 style initialisation: N(0, 0.02) weights, residual output projections scaled by
- * 1/sqrt(2L) so the residual stream's variance does not grow with depth; zero biases, unit gains.
+ * 1/sqrt(2L) so the residual stream's variance does not grow with depth; zero biases, unit
+ * gains (zero offsets for a norm that scales by 1 + w).
  */
 export function initFromSpecs(
   specs: Record<string, WeightSpec>,
@@ -54,6 +60,7 @@ export function initFromSpecs(
     const value = tf.tidy(() => {
       switch (role) {
         case 'bias':
+        case 'norm-offset':
           return tf.zeros(shape);
         case 'norm-gain':
           return tf.ones(shape);
@@ -98,6 +105,19 @@ export function checkAgainstSpecs(
 /** Total number of stored weights (every element of every tensor). */
 export function countStoredParams(params: Record<string, { size: number }>): number {
   return Object.values(params).reduce((n, t) => n + t.size, 0);
+}
+
+/** Prefix of a block's weight names: `blocks.<l>.`, shared by every family (extract renumbers by it). */
+export const BLOCK_WEIGHT = /^blocks\.(\d+)\.(.+)$/;
+
+/** A nested weight cut to its first `m` entries along its nested axis (a copy; `value` is kept). */
+export function slicePrefix(value: tf.Tensor, axis: 0 | 1, m: number): tf.Tensor {
+  return tf.tidy(() => {
+    const begin = value.shape.map(() => 0);
+    const size = [...value.shape];
+    size[axis] = m;
+    return value.slice(begin, size);
+  });
 }
 
 /** Elements of a spec list (what a model built from it stores). */

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { ConfigError, type MatLM, type Widths } from '@matformer/core';
+import { ConfigError, type LanguageModel, type MatLM, type Widths } from '@matformer/core';
 import type { Rng } from '@matformer/core';
 import type { Task } from '../task';
 import type { TextCorpus } from './text-corpus';
@@ -35,7 +35,7 @@ function windows(stream: Uint8Array, starts: number[], T: number): LMBatch {
 
 /** Next-token prediction on a byte stream: random training windows, fixed held-out windows. */
 export function lmTask(
-  model: MatLM,
+  model: LanguageModel,
   corpus: TextCorpus,
   { batchSize, seqLen = model.config.maxSeqLen, evalWindows = 64 }: LMTaskOptions,
 ): Task<LMBatch> {

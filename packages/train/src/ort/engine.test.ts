@@ -10,7 +10,7 @@ import { loadMnist } from '../data/mnist';
 import { lmTask } from '../data/lm-task';
 import { jointGradients } from '../joint-step';
 import type { Task } from '../task';
-import { tinyLMTask } from '../test-fixtures';
+import { tinyGemmaTask, tinyLMTask } from '../test-fixtures';
 import { Trainer } from '../trainer';
 import { ArrayAdamW } from './array-adamw';
 import { OrtGradientEngine } from './engine';
@@ -93,6 +93,30 @@ describe('onnxruntime gradients equal tfjs autodiff', () => {
     const { model, task } = tinyViTTask(4);
     const submodels = model.config.granularities.map((m) => resolveWidths(model.config, m));
     await compareGradients(task, submodels, lambdas);
+    task.dispose();
+    model.dispose();
+  });
+
+  it.each([
+    ['Gemma style (GeGLU, 1 + w norms, √d scale, tied)', {}],
+    [
+      'Llama style (SwiGLU, untied, soft-capped, one kv head)',
+      {
+        activation: 'silu',
+        normOffset: false,
+        embedScale: false,
+        tiedEmbeddings: false,
+        finalSoftcap: 5,
+        nKvHeads: 1,
+      },
+    ],
+  ] as const)('MatGemma, %s, all granularities and a mix', async (_, overrides) => {
+    const { model, task } = await tinyGemmaTask(5, overrides);
+    // Norm weights and offsets away from their init, so their gradients are exercised off the identity.
+    for (const [name, v] of Object.entries(model.params))
+      if (name.includes('norm')) v.assign(tf.randomNormal(v.shape, 0.5, 0.3, 'float32', 9));
+    const submodels = model.config.granularities.map((m) => resolveWidths(model.config, m));
+    await compareGradients(task, [...submodels, [8, 64]], [1, 1, 1, 1, 2]);
     task.dispose();
     model.dispose();
   });

@@ -1,4 +1,11 @@
-import { SKIP, storedWidths, weightSpecs, type ModelConfig, type Widths } from '@matformer/core';
+import {
+  BLOCK_WEIGHT,
+  SKIP,
+  storedWidths,
+  weightSpecs,
+  type ModelConfig,
+  type Widths,
+} from '@matformer/core';
 import {
   createSession,
   DataType,
@@ -23,21 +30,24 @@ export const io = {
 
 /**
  * The weights of one nested submodel: layer l's FFN reads the first widths[l] hidden units of
- * the full fc1 / fc2 (a Slice of the parameter input, whose gradient pads back with zeros).
+ * each nested weight along its `nested` axis (a Slice of the parameter input, whose gradient
+ * pads back with zeros).
  */
 function nestedWeights(g: GraphBuilder, config: ModelConfig, widths: Widths): WeightFn {
   const stored = storedWidths(config);
+  const specs = weightSpecs(config);
   widths.forEach((m, l) => {
     if (m === SKIP)
       throw new GraphError(`training graphs cannot skip layers (layer ${l} has width 0)`);
   });
   const sliced = new Map<string, string>();
   return (name) => {
-    const ffn = /^blocks\.(\d+)\.ffn\.(fc1\.weight|fc1\.bias|fc2\.weight)$/.exec(name);
-    if (!ffn || widths[+ffn[1]] === stored[+ffn[1]]) return name;
-    const m = widths[+ffn[1]];
+    const axis = specs[name]?.nested;
+    const layer = BLOCK_WEIGHT.exec(name);
+    if (axis === undefined || !layer || widths[+layer[1]] === stored[+layer[1]]) return name;
+    const m = widths[+layer[1]];
     if (!sliced.has(name))
-      sliced.set(name, g.op('Slice', [name, g.i64([0]), g.i64([m]), g.i64([0])])); // [m, …]
+      sliced.set(name, g.op('Slice', [name, g.i64([0]), g.i64([m]), g.i64([axis])])); // m along axis
     return sliced.get(name)!;
   };
 }

@@ -117,6 +117,12 @@ describe('gradient rules against finite differences', () => {
     ],
     'Mul (same input twice)': [[{ shape: [4] }], (g, [a]) => g.op('Mul', [a, a])],
     Neg: [[{ shape: [3] }], (g, [a]) => g.op('Neg', [a])],
+    'Div (broadcast [2,3] / [2,1], both need gradients)': [
+      [{ shape: [2, 3] }, { shape: [2, 1], data: [1.5, -2] }],
+      (g, x) => g.op('Div', x),
+    ],
+    Sqrt: [[{ shape: [4], data: [0.5, 1, 2, 3] }], (g, [a]) => g.op('Sqrt', [a])],
+    Sigmoid: [[{ shape: [5] }], (g, [a]) => g.op('Sigmoid', [a])],
     Tanh: [[{ shape: [5] }], (g, [a]) => g.op('Tanh', [a])],
     'Softmax (last axis)': [
       [{ shape: [2, 4] }],

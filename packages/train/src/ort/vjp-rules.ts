@@ -116,7 +116,34 @@ export const vjpRules: Record<string, VjpRule> = {
       ];
     },
   },
+  Div: {
+    // d(a/b) = da/b − (a/b)·db/b
+    vjp: ({ g, node: n, dy: [d], needs, shape }) => {
+      const [a, b] = n.input;
+      const out = shape(n.output[0]);
+      const dOverB = g.op('Div', [d!, b]);
+      return [
+        needs[0] ? unbroadcast(g, dOverB, out, shape(a)) : undefined,
+        needs[1]
+          ? unbroadcast(g, g.op('Neg', [g.op('Mul', [dOverB, n.output[0]])]), out, shape(b))
+          : undefined,
+      ];
+    },
+  },
   Neg: { vjp: ({ g, dy: [d] }) => [g.op('Neg', [d!])] },
+  Sqrt: {
+    // d√x = 1 / (2√x)
+    vjp: ({ g, node: n, dy: [d] }) => [
+      g.op('Div', [g.op('Mul', [d!, g.f32([0.5], [])]), n.output[0]]),
+    ],
+  },
+  Sigmoid: {
+    // dσ = σ·(1 − σ)
+    vjp: ({ g, node: n, dy: [d] }) => {
+      const y = n.output[0];
+      return [g.op('Mul', [d!, g.op('Mul', [y, g.op('Sub', [g.f32([1], []), y])])])];
+    },
+  },
   Tanh: {
     // d tanh = 1 − tanh²
     vjp: ({ g, node: n, dy: [d] }) => {

@@ -83,7 +83,9 @@ export function validateMatGemma(c: MatGemmaConfig): void {
   if (c.headDim % 2 !== 0)
     throw new ConfigError(`config.headDim must be even (rotary pairs), got ${c.headDim}`);
   if (!(typeof c.ropeTheta === 'number' && c.ropeTheta > 1 && Number.isFinite(c.ropeTheta)))
-    throw new ConfigError(`config.ropeTheta must be a number > 1, got ${JSON.stringify(c.ropeTheta)}`);
+    throw new ConfigError(
+      `config.ropeTheta must be a number > 1, got ${JSON.stringify(c.ropeTheta)}`,
+    );
   if (!gatedActivations.includes(c.activation))
     throw new ConfigError(
       `config.activation must be one of ${gatedActivations.join(', ')}, got ${JSON.stringify(c.activation)}`,
@@ -91,7 +93,11 @@ export function validateMatGemma(c: MatGemmaConfig): void {
   for (const f of ['normOffset', 'embedScale', 'tiedEmbeddings'] as const)
     if (typeof c[f] !== 'boolean')
       throw new ConfigError(`config.${f} must be true or false, got ${JSON.stringify(c[f])}`);
-  if (!(typeof c.finalSoftcap === 'number' && c.finalSoftcap >= 0 && Number.isFinite(c.finalSoftcap)))
+  if (!(
+    typeof c.finalSoftcap === 'number' &&
+    c.finalSoftcap >= 0 &&
+    Number.isFinite(c.finalSoftcap)
+  ))
     throw new ConfigError(
       `config.finalSoftcap must be a number ≥ 0 (0 = off), got ${JSON.stringify(c.finalSoftcap)}`,
     );

@@ -139,7 +139,7 @@ export class MatLM extends NestedModel<MatLMConfig> {
 }
 
 /** A cache must come from the same skipped layers: a kept layer needs every past position. */
-function checkCacheWidths(cache: KVCache, widths: Widths, past: number): void {
+export function checkCacheWidths(cache: KVCache, widths: Widths, past: number): void {
   if (cache.layers.length !== widths.length) {
     throw new ConfigError(
       `cache holds ${cache.layers.length} layers, the model has ${widths.length}`,
