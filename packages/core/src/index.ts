@@ -98,7 +98,9 @@ export {
   hfDTypes,
   type HFDType,
 } from './io/hf/dtype';
+export { loadHFModel, saveHFModel } from './io/hf/model';
 export {
+  isHFDirectory,
   openHFDirectory,
   writeHFDirectory,
   CONFIG_FILE as HF_CONFIG_FILE,

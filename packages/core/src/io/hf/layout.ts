@@ -24,6 +24,14 @@ export const INDEX_FILE = 'model.safetensors.index.json';
 /** safetensors metadata transformers requires ("pt"; 4.57 refuses other formats). */
 export const HF_METADATA = { format: 'pt' };
 
+/** Whether `dir` is a Hugging Face directory: a config.json beside model.safetensors or an index. */
+export function isHFDirectory(dir: string): boolean {
+  return (
+    existsSync(join(dir, CONFIG_FILE)) &&
+    (existsSync(join(dir, SINGLE_FILE)) || existsSync(join(dir, INDEX_FILE)))
+  );
+}
+
 /** An open HF directory: its config.json, and each tensor's file and header entry. */
 export interface HFDirectory {
   dir: string;
