@@ -3,6 +3,7 @@ import {
   selectBackend,
   describeBackend,
   ConfigError,
+  type LanguageModel,
   type MatLM,
   type MatLMConfig,
   type LMPresetName,
@@ -39,7 +40,7 @@ export async function loadCorpus(spec: DataSpec): Promise<TextCorpus> {
   return loadTextCorpus(spec.source ?? MOBY_DICK, { valFraction: spec.valFraction });
 }
 
-export function makeTask(model: MatLM, corpus: TextCorpus, spec: DataSpec) {
+export function makeTask(model: LanguageModel, corpus: TextCorpus, spec: DataSpec) {
   return lmTask(model, corpus, {
     batchSize: spec.batchSize,
     seqLen: spec.seqLen,

@@ -109,6 +109,6 @@ export {
   type HFDirectory,
   type OutTensor,
 } from './io/hf/layout';
-export { loadHFDirectory, type HFModelFiles } from './io/hf/read';
+export { loadHFDirectory, readHFConfig, type HFModelFiles } from './io/hf/read';
 export { saveHFDirectory, type SaveHFOptions, type WeightValues } from './io/hf/write';
 export { sliceHFDirectory, slicedConfig, type SliceHFOptions } from './io/hf/slice';

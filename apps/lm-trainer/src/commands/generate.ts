@@ -1,5 +1,12 @@
 import type { Command } from 'commander';
-import { ConfigError, TfjsLMEngine, type LMEngine, type MatLM, type Widths } from '@matformer/core';
+import {
+  ConfigError,
+  MatLM,
+  TfjsLMEngine,
+  type LanguageModel,
+  type LMEngine,
+  type Widths,
+} from '@matformer/core';
 import { checkPrompt, generate, speculativeGenerate } from '@matformer/speculative';
 import { cachedCalibration, describeCalibration } from '../speculative-choice';
 import { widthsFromSliceArgs } from '@matformer/mixnmatch';
@@ -162,7 +169,7 @@ export function registerGenerate(program: Command): void {
  * allows, else the plain-op export.
  */
 async function inMemoryOnnx(
-  model: MatLM,
+  model: LanguageModel,
   widths: number | Widths | undefined,
   device: 'cpu' | 'cuda',
   int8 = false,
@@ -170,7 +177,8 @@ async function inMemoryOnnx(
   const onnx = await import('@matformer/core/onnx');
   const executionProviders = device === 'cuda' ? ['cuda', 'cpu'] : ['cpu'];
   // GroupQueryAttention's CUDA kernel is fp16-only: the float32 decoder graph is for the CPU.
-  if (device === 'cpu' && !onnx.decoderUnsupported(model.config))
+  // The decoder graph is MatLM's; other families (a MatGemma read from --checkpoint HF_DIR) use the plain export.
+  if (model instanceof MatLM && device === 'cpu' && !onnx.decoderUnsupported(model.config))
     return onnx.OnnxDecoderEngine.fromModel(model, {
       widths,
       executionProviders,

@@ -43,7 +43,7 @@ export interface HFDirectory {
   close(): Promise<void>;
 }
 
-async function readJson(path: string, what: string): Promise<unknown> {
+export async function readJson(path: string, what: string): Promise<unknown> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');

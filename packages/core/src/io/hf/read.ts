@@ -1,11 +1,17 @@
 import { storedWidths } from '../../config';
 import { CheckpointError } from '../../errors';
 import type { MatGemmaConfig } from '../../models/matgemma/config';
-import { fromHFConfig, hfTensorSpecs, type HFTensorSpec } from '../../models/matgemma/hf';
+import {
+  fromHFConfig,
+  hfTensorSpecs,
+  type HFConfigRead,
+  type HFTensorSpec,
+} from '../../models/matgemma/hf';
 import { dtypeBytes, type TensorEntry } from '../safetensors';
 import { decodeFloats, hfDTypes, type HFDType } from './dtype';
 import { paddingIsZero, sliceFFNBytes } from './ffn-slice';
-import { openHFDirectory, type HFDirectory } from './layout';
+import { CONFIG_FILE, openHFDirectory, readJson, type HFDirectory } from './layout';
+import { join } from 'node:path';
 
 /** Tensors transformers may store that the model does not use (older llama: rotary tables). */
 const IGNORED = /\.rotary_emb\.inv_freq$/;
@@ -16,6 +22,12 @@ export interface HFModelFiles {
   modelType: 'gemma' | 'llama';
   /** Our weight names → F32 entries (converted from F16/BF16, padding removed). */
   tensors: Record<string, TensorEntry>;
+}
+
+/** Reads only a Hugging Face directory's config.json, as a MatGemma config (see `fromHFConfig`). */
+export async function readHFConfig(dir: string): Promise<HFConfigRead> {
+  const path = join(dir, CONFIG_FILE);
+  return fromHFConfig(await readJson(path, CONFIG_FILE), path);
 }
 
 /** The directory's tensor for `spec`, checked: present, a float dtype, the expected shape. */
