@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -113,6 +113,27 @@ describe('lm-trainer and Hugging Face directories', () => {
     expect(JSON.parse(readFileSync(join(dir, 'hf3', 'config.json'), 'utf8')).torch_dtype).toBe(
       'bfloat16',
     );
+    // A Gemma 3n-style slice file (the columns mistral.rs reads): kept widths + skipped layers.
+    const csv = join(dir, 'slices.csv');
+    writeFileSync(
+      csv,
+      'name,# Layers,# Effective Params (B),MMLU PT accuracy,FFN Hidden Dims,Layers Skipped\n' +
+        'E-small,2,0.0001,,"[16, 2 * 20]",[1]\n',
+    );
+    const sl = await lmTrainer(
+      'slice-hf',
+      hf,
+      '--out',
+      join(dir, 'hf4'),
+      '--slices',
+      csv,
+      '--slice',
+      'E-small',
+    );
+    expect(sl.code, sl.stderr).toBe(0);
+    const j4 = JSON.parse(readFileSync(join(dir, 'hf4', 'config.json'), 'utf8'));
+    expect(j4.intermediate_size).toEqual([16, 40]); // 40: not a granularity, fine for a slice
+    expect(j4.matformer.source_layers).toEqual([0, 2]);
     const bad = await lmTrainer(
       'export',
       '--checkpoint',

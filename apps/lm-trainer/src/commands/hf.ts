@@ -60,18 +60,24 @@ export function addExportHFFlags(program: Command): void {
 
 const shardBytes = (o: HFOutOptions) => (o.maxShardMb ? o.maxShardMb * 2 ** 20 : undefined);
 
-/** Widths per layer from --widths (one number = every layer) or --slices/--slice. */
+/**
+ * Widths per layer from --widths (one number = every layer) or --slices/--slice (a Gemma 3n
+ * style slice file). With `config` they must be granularities; without (slicing an HF
+ * directory) any width up to what a layer stores is fine, checked by the slicer.
+ */
 async function widthsOf(
   o: { widths?: number | number[]; slices?: string; slice?: string },
-  config: Parameters<typeof widthsFromSliceArgs>[1] & { nLayers: number },
+  nLayers: number,
+  config?: AnyModel['config'],
 ): Promise<Widths | undefined> {
   const w = (await widthsFromSliceArgs(o, config)) ?? o.widths;
-  return typeof w === 'number' ? Array(config.nLayers).fill(w) : w;
+  return typeof w === 'number' ? Array(nLayers).fill(w) : w;
 }
 
 /**
  * `lm-trainer export --format hf`: the model (a MatGemma), or its submodel at --widths, as a
- * Hugging Face directory. From an HF directory with widths, the slice streams tensor by tensor.
+ * Hugging Face directory. From an HF directory with widths (and no --dtype or
+ * --intermediate-size), the slice streams tensor by tensor.
  */
 export async function exportHF(
   o: HFOutOptions & {
@@ -90,9 +96,13 @@ export async function exportHF(
     throw new InvalidArgumentError(`--format must be onnx or hf, got "${o.format}"`);
   if (cmd.getOptionValueSource('out') === 'default') o.out = 'model-hf'; // not model.onnx
   const hf = hfDirOf(o);
-  if (hf) {
+  // The streamed slice keeps the source's dtypes and writes lists; asking for others converts in memory.
+  const streamable = ['dtype', 'intermediateSize'].every(
+    (k) => cmd.getOptionValueSource(k) === 'default',
+  );
+  if (hf && streamable) {
     const { config } = await readHFConfig(hf);
-    const widths = await widthsOf(o, config);
+    const widths = await widthsOf(o, config.nLayers);
     if (widths) {
       const out = await sliceHFDirectory(hf, o.out, widths, {
         maxShardBytes: shardBytes(o),
@@ -109,7 +119,7 @@ export async function exportHF(
       ? await loadModel(o.checkpoint)
       : await loadRunModel(o);
   try {
-    const widths = await widthsOf(o, model.config);
+    const widths = await widthsOf(o, model.config.nLayers, model.config);
     const sub = widths ? extract(model, widths) : model;
     try {
       await saveHFModel(o.out, sub, {
@@ -151,7 +161,7 @@ export function registerSliceHF(program: Command): void {
           `${src} is not a Hugging Face directory (config.json + model.safetensors or an index)`,
         );
       const { config } = await readHFConfig(src);
-      const widths = await widthsOf(o, config);
+      const widths = await widthsOf(o, config.nLayers);
       if (!widths) throw new ConfigError('slice-hf needs --widths, or --slices FILE --slice NAME');
       const t0 = performance.now();
       const out = await sliceHFDirectory(src, o.out, widths, {

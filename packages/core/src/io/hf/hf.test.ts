@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { matgemmaConfig, type MatGemmaConfig } from '../../models/matgemma/config';
 import { readSafetensorsFile, writeSafetensorsFile, type TensorEntry } from '../safetensors';
 import { decodeFloats, encodeFloats } from './dtype';
-import { writeHFDirectory } from './layout';
+import { isHFDirectory, writeHFDirectory } from './layout';
 import { loadHFDirectory } from './read';
 import { bytesOf, extractedConfig, randomEntries, useTempDir } from './test-helpers';
 import { saveHFDirectory } from './write';
@@ -362,5 +362,18 @@ describe('loadHFDirectory: bad input', () => {
     await expect(loadHFDirectory(dir)).rejects.toThrow(
       /tensor "model\.layers\.0\.mlp\.up_proj\.weight" has non-zero values past width 16/,
     );
+  });
+});
+
+describe('isHFDirectory', () => {
+  it("tells an HF export from a training run's directory (config.json without model_type)", async () => {
+    const root = tempDir();
+    const config = matgemmaConfig('tiny');
+    await saveHFDirectory(join(root, 'hf'), config, randomEntries(config));
+    expect(isHFDirectory(join(root, 'hf'))).toBe(true);
+    writeFileSync(join(root, 'config.json'), JSON.stringify({ arch: 'matlm', dModel: 16 }));
+    writeFileSync(join(root, 'model.safetensors'), '');
+    expect(isHFDirectory(root)).toBe(false);
+    expect(isHFDirectory(join(root, 'missing'))).toBe(false);
   });
 });

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { CheckpointError } from '../../errors';
@@ -24,12 +24,19 @@ export const INDEX_FILE = 'model.safetensors.index.json';
 /** safetensors metadata transformers requires ("pt"; 4.57 refuses other formats). */
 export const HF_METADATA = { format: 'pt' };
 
-/** Whether `dir` is a Hugging Face directory: a config.json beside model.safetensors or an index. */
+/**
+ * Whether `dir` is a Hugging Face directory: a config.json naming a `model_type` (as
+ * transformers writes it; a training run's config.json has none) beside model.safetensors or
+ * an index.
+ */
 export function isHFDirectory(dir: string): boolean {
-  return (
-    existsSync(join(dir, CONFIG_FILE)) &&
-    (existsSync(join(dir, SINGLE_FILE)) || existsSync(join(dir, INDEX_FILE)))
-  );
+  if (!existsSync(join(dir, SINGLE_FILE)) && !existsSync(join(dir, INDEX_FILE))) return false;
+  try {
+    const json = JSON.parse(readFileSync(join(dir, CONFIG_FILE), 'utf8')) as unknown;
+    return typeof (json as { model_type?: unknown })?.model_type === 'string';
+  } catch {
+    return false;
+  }
 }
 
 /** An open HF directory: its config.json, and each tensor's file and header entry. */
