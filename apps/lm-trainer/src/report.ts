@@ -1,4 +1,4 @@
-import { TfjsLMEngine, type MatLM } from '@matformer/core';
+import { TfjsLMEngine, type LanguageModel } from '@matformer/core';
 import { generate } from '@matformer/speculative';
 import { decodeBytes, encodeBytes, formatEvalTable, type EvalResult } from '@matformer/train';
 
@@ -21,7 +21,7 @@ export function formatReport(result: EvalResult, unigramBits: number): string {
  * the context (its tail), so the sample has room to grow.
  */
 export async function sampleText(
-  model: MatLM,
+  model: LanguageModel,
   widths: number | number[],
   prompt: string,
   opts: { maxNewTokens: number; temperature: number; topK?: number; topP?: number; seed: number },
@@ -36,7 +36,7 @@ export async function sampleText(
 
 /** Prints a short sample from the smallest and the largest submodel. */
 export async function printSamples(
-  model: MatLM,
+  model: LanguageModel,
   prompt: string,
   out: NodeJS.WritableStream = process.stdout,
 ): Promise<void> {

@@ -4,7 +4,6 @@ import {
   describeBackend,
   ConfigError,
   type LanguageModel,
-  type MatLM,
   type MatLMConfig,
   type LMPresetName,
   lmPresetNames,

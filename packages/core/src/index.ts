@@ -22,7 +22,7 @@ export {
   type TrunkWeights,
 } from './models/typed-weights';
 export { trunkSpecs, BLOCK_WEIGHT, slicePrefix, type Role } from './models/weight-spec';
-export { familySpecs, type ModelFamily, type FamilyConfig } from './models/family';
+export { familySpecs, kvCacheShape, type ModelFamily, type FamilyConfig } from './models/family';
 export {
   families,
   archNames,
@@ -34,6 +34,7 @@ export {
   type Arch,
   type ModelOf,
   languageModelOf,
+  languageConfigOf,
   type AnyModel,
   type LanguageModel,
 } from './models/registry';

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { MatLM, matlmConfig } from '@matformer/core';
+import { MatGemma, matgemmaConfig, MatLM, matlmConfig } from '@matformer/core';
 
 /**
  * A random tiny MatLM (vocab 32, context 64) with FFN weights scaled by `ffnScale` and the
@@ -16,6 +16,22 @@ export function randomTinyLM(seed: number, ffnScale = 1, logitScale = 1): MatLM 
         ? logitScale
         : 1;
     if (s !== 1) v.assign(tf.tidy(() => v.mul(s)));
+  }
+  return model;
+}
+
+/**
+ * A random tiny MatGemma (vocab 32, context 64, 4 query heads on 2 kv heads of width 8, three
+ * layers), its FFN weights scaled by `ffnScale` and its final norm by `logitScale`, as
+ * `randomTinyLM` does for MatLM: widths that disagree, peaked distributions.
+ */
+export function randomTinyGemma(seed: number, ffnScale = 1, logitScale = 1): MatGemma {
+  const config = matgemmaConfig('tiny', { vocabSize: 32, maxSeqLen: 64, headDim: 8, nLayers: 3 });
+  const model = MatGemma.create(config, seed);
+  for (const [name, v] of Object.entries(model.params)) {
+    if (/ffn\.(gate|up|down)\.weight$/.test(name)) v.assign(tf.tidy(() => v.mul(ffnScale)));
+    // Gemma norms scale by 1 + w: w = s − 1 scales the normed output by s.
+    if (name === 'norm.weight') v.assign(tf.tidy(() => tf.fill(v.shape, logitScale - 1)));
   }
   return model;
 }

@@ -1,10 +1,9 @@
 import type { Command } from 'commander';
 import {
   ConfigError,
-  MatLM,
   TfjsLMEngine,
-  type LanguageModel,
   type LMEngine,
+  type LanguageModel,
   type Widths,
 } from '@matformer/core';
 import { checkPrompt, generate, speculativeGenerate } from '@matformer/speculative';
@@ -177,8 +176,7 @@ async function inMemoryOnnx(
   const onnx = await import('@matformer/core/onnx');
   const executionProviders = device === 'cuda' ? ['cuda', 'cpu'] : ['cpu'];
   // GroupQueryAttention's CUDA kernel is fp16-only: the float32 decoder graph is for the CPU.
-  // The decoder graph is MatLM's; other families (a MatGemma read from --checkpoint HF_DIR) use the plain export.
-  if (model instanceof MatLM && device === 'cpu' && !onnx.decoderUnsupported(model.config))
+  if (device === 'cpu' && !onnx.decoderUnsupported(model.config))
     return onnx.OnnxDecoderEngine.fromModel(model, {
       widths,
       executionProviders,

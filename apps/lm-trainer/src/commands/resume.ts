@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { ProgressReporter, readRunConfig, resolveEngine, Trainer } from '@matformer/train';
-import type { MatLM } from '@matformer/core';
+import type { LanguageModel } from '@matformer/core';
 import { engineOptions, int } from '../options';
 import {
   defaultRunDir,
@@ -31,7 +31,7 @@ export function registerResume(program: Command): void {
       const corpus = await loadCorpus(dataSpec);
       const trainer = await Trainer.resume(
         o.run,
-        (model) => makeTask(model as MatLM, corpus, dataSpec),
+        (model) => makeTask(model as LanguageModel, corpus, dataSpec),
         {
           reporter: new ProgressReporter(process.stderr, 25, false),
           steps: o.steps,
@@ -44,7 +44,7 @@ export function registerResume(program: Command): void {
       );
       await finishRun(
         trainer,
-        trainer.task.model as MatLM,
+        trainer.task.model as LanguageModel,
         unigramBitsPerByte(corpus),
         o.run,
         o.sample,

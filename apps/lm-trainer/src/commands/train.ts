@@ -1,5 +1,5 @@
 import { Option, type Command } from 'commander';
-import { lmPresetNames, MatLM, saveModel } from '@matformer/core';
+import { createModel, familyOf, saveModel, type LanguageModel } from '@matformer/core';
 import {
   defaultTrainOptions,
   ProgressReporter,
@@ -16,7 +16,7 @@ import {
   int,
   intList,
 } from '../options';
-import { modelConfig } from '../model-shape';
+import { lmArchs, modelConfig } from '../model-shape';
 import { printSamples, formatReport } from '../report';
 import { lockRun, startClean } from '../run-guard';
 import {
@@ -30,26 +30,41 @@ import {
 
 export const DEFAULT_PROMPT = 'Call me Ishmael. ';
 
+/** "matlm: tiny, mini, …; matgemma: …" for the help text. */
+function archPresets(): string {
+  return lmArchs.map((a) => `${a}: ${familyOf(a).presetNames.join(', ')}`).join('; ');
+}
+
 export function registerTrain(program: Command): void {
   const cmd = program.command('train');
   engineOptions().forEach((opt) => cmd.addOption(opt));
   cmd
     .description(
-      'train a MatLM jointly at every granularity (defaults: the mini preset on Moby Dick, about 4 minutes on 2 cores)',
+      'train a MatLM or MatGemma jointly at every granularity (defaults: the mini preset on Moby Dick, about 4 minutes on 2 cores)',
     )
     .option('--run <dir>', 'run directory (config, metrics.jsonl, checkpoints)', defaultRunDir)
     .option(
+      '--arch <family>',
+      `model family: ${lmArchs.join(' (GPT-2 block) or ')} (Gemma 3n / Llama block: RMSNorm, rotary, grouped-query attention, gated FFN)`,
+      'matlm',
+    )
+    .option(
       '--preset <name>',
-      `model preset: ${lmPresetNames.join(', ')} (--d-model etc. override it)`,
+      `model preset of the family: ${archPresets()} (--d-model etc. override it)`,
       'mini',
     )
     .option(
       '--config <file.json>',
-      'MatLM config fields overriding the preset (dModel, nLayers, …)',
+      'config fields of the family overriding the preset (dModel, nLayers, …)',
     )
     .option('--d-model <n>', 'model width (overrides the preset)', int('--d-model'))
     .option('--layers <n>', 'transformer blocks', int('--layers'))
     .option('--heads <n>', 'attention heads (must divide --d-model)', int('--heads'))
+    .option(
+      '--kv-heads <n>',
+      'key/value heads for grouped-query attention (matgemma; must divide --heads)',
+      int('--kv-heads'),
+    )
     .option(
       '--ffn-widths <list>',
       'nested FFN widths, ascending, the last = full width (default: dFF/8, dFF/4, dFF/2, dFF)',
@@ -138,10 +153,10 @@ export function registerTrain(program: Command): void {
         evalWindows: o.evalWindows,
       };
       const corpus = await loadCorpus(spec);
-      const model = MatLM.create(config, o.seed);
+      const model = createModel(config, undefined, o.seed) as LanguageModel;
       const task = makeTask(model, corpus, spec);
       process.stderr.write(
-        `engine: ${engine}${engine === 'ort' ? ` (onnxruntime-node, ${o.device})` : ''}\ntraining ${o.baseline ? `baseline (width ${o.baseline})` : 'MatLM'} "${o.preset}" (d ${config.dModel}, ${config.nLayers} layers, ${config.nHeads} heads, context ${config.maxSeqLen}; ${model.storedParamCount.toLocaleString('en-US')} params, granularities ${config.granularities.join('/')}) on ${corpus.name}: ${corpus.train.length.toLocaleString('en-US')} training bytes, ${corpus.val.length.toLocaleString('en-US')} held out\n`,
+        `engine: ${engine}${engine === 'ort' ? ` (onnxruntime-node, ${o.device})` : ''}\ntraining ${o.baseline ? `baseline (width ${o.baseline}) ` : ''}${model.family.name} "${o.preset}" (d ${config.dModel}, ${config.nLayers} layers, ${config.nHeads} heads${'nKvHeads' in config ? ` sharing ${config.nKvHeads} kv heads` : ''}, context ${config.maxSeqLen}; ${model.storedParamCount.toLocaleString('en-US')} params, granularities ${config.granularities.join('/')}) on ${corpus.name}: ${corpus.train.length.toLocaleString('en-US')} training bytes, ${corpus.val.length.toLocaleString('en-US')} held out\n`,
       );
       const trainer = new Trainer(
         task,
@@ -172,7 +187,7 @@ export function registerTrain(program: Command): void {
 /** Runs to the end, saves the weights-only model, prints the table and samples. */
 export async function finishRun(
   trainer: Trainer,
-  model: MatLM,
+  model: LanguageModel,
   unigramBits: number,
   runDir: string,
   sample: boolean,

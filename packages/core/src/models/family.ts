@@ -2,6 +2,10 @@ import { validateTrunk, type TrunkConfig, type Widths } from '../config';
 import { ConfigError } from '../errors';
 import type { Dim, GraphBuilder } from '../onnx/graph';
 import type { WeightFn } from '../onnx/layers';
+import type { DecoderGraphOptions, WeightDataFn } from '../onnx/decoder-parts';
+
+/** What a family's decoder-graph builder is given besides the weights. */
+export type DecoderBuildOptions = DecoderGraphOptions & { weightData?: WeightDataFn };
 import type { NestedModel } from './nested-model';
 import { trunkSpecs, type Params, type WeightSpec } from './weight-spec';
 
@@ -44,6 +48,11 @@ export interface ModelFamily<
    * matmuls only. Default: the GPT-2 block (fused qkv, output projection, two FFN matrices).
    */
   blockFlops?(config: C, m: number, context: number): number;
+  /**
+   * Heads and head width of each layer's KV cache. Default: nHeads heads of dModel / nHeads
+   * (full multi-head attention); grouped-query attention caches fewer.
+   */
+  kvCache?(config: C): { heads: number; headDim: number };
   /** The model around existing weights (checked against the config), or fresh ones drawn from `seed`. */
   create(config: C, params?: Params, seed?: number): M;
   /** Whether a model is one of this family's (narrows its type). */
@@ -71,6 +80,15 @@ export interface ModelFamily<
      * shape a cross-entropy against N integer targets takes.
      */
     forward(g: GraphBuilder, config: C, w: WeightFn, input: string): { logits: string };
+    /**
+     * The decoder graph (batch 1, static KV buffer, onnxruntime contrib ops; see
+     * onnx/lm-decoder.ts for its inputs and outputs), for language models that have one.
+     */
+    decoder?: {
+      build(g: GraphBuilder, config: C, w: WeightFn, opts: DecoderBuildOptions): void;
+      /** Why a config cannot use it beyond the shared limits, or undefined. */
+      unsupported?(config: C): string | undefined;
+    };
   };
 }
 
@@ -81,6 +99,16 @@ export function familySpecs<C extends FamilyConfig>(
 ): Record<string, WeightSpec> {
   const blocks = family.blockWeights?.(config) ?? trunkSpecs(config);
   return { ...family.inputWeights(config), ...blocks, ...family.outputWeights(config) };
+}
+
+/** Heads and head width of a layer's KV cache for a config of this family. */
+export function kvCacheShape<C extends FamilyConfig>(
+  family: ModelFamily<C, NestedModel<C>>,
+  config: C,
+): { heads: number; headDim: number } {
+  return (
+    family.kvCache?.(config) ?? { heads: config.nHeads, headDim: config.dModel / config.nHeads }
+  );
 }
 
 /** Trunk checks, then the family's own; the config returned typed. */

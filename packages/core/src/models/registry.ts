@@ -32,11 +32,17 @@ export type AnyModel = NestedModel<ModelConfig>;
  */
 export type LanguageModel = MatLM | MatGemma;
 
-/** The model as a language model (a family whose unit is the token), or a CheckpointError naming what it is. */
-export function languageModelOf(model: AnyModel, source = 'model'): LanguageModel {
-  const family = familyOf(model.config);
+/** The config as a language model's (a family whose unit is the token), or a CheckpointError naming what it holds. */
+export function languageConfigOf(config: ModelConfig, source = 'model'): LanguageModel['config'] {
+  const family = familyOf(config);
   if (family.unit !== 'token')
     throw new CheckpointError(`${source} holds a ${family.name}, not a language model`);
+  return config as LanguageModel['config'];
+}
+
+/** The model as a language model (a family whose unit is the token), or a CheckpointError naming what it is. */
+export function languageModelOf(model: AnyModel, source = 'model'): LanguageModel {
+  languageConfigOf(model.config, source);
   return model as LanguageModel;
 }
 

@@ -1,8 +1,8 @@
-import { storedWidths, type MatLMConfig, type Widths } from '../config';
+import { storedWidths, type Widths } from '../config';
 import type { LMEngine } from '../decoding/engine';
 import { CheckpointError, ConfigError } from '../errors';
-import type { MatLM } from '../models/matlm';
-import { configOf } from '../models/registry';
+import { kvCacheShape } from '../models/family';
+import { familyOf, languageConfigOf, type LanguageModel } from '../models/registry';
 import {
   decoderFileInfo,
   decoderSignature,
@@ -95,7 +95,7 @@ export interface OnnxDecoderOptions extends OrtOptions {
 }
 
 /**
- * A MatLM served by onnxruntime-node from the decoder graph (`toOnnxDecoder`), as an LMEngine,
+ * A language model (MatLM, MatGemma) served by onnxruntime-node from the decoder graph (`toOnnxDecoder`), as an LMEngine,
  * with a small fixed cost per call: the KV cache is a static buffer per layer that onnxruntime
  * reads zero-copy, the graph returns only the call's new keys/values (written into the buffer
  * here), logits are written into an array allocated for the call, and there is no shape
@@ -122,7 +122,7 @@ export class OnnxDecoderEngine implements LMEngine<OnnxDecoderState> {
   private constructor(
     private readonly ort: Ort,
     private readonly session: OrtSession,
-    readonly config: MatLMConfig,
+    readonly config: LanguageModel['config'],
     opts: OnnxDecoderOptions,
     /** Weight quantization of the graph ('int8' for drafts), or undefined (float32, exact). */
     readonly quantize?: string,
@@ -130,21 +130,21 @@ export class OnnxDecoderEngine implements LMEngine<OnnxDecoderState> {
     this.vocabSize = config.vocabSize;
     this.maxSeqLen = config.maxSeqLen;
     this.widths = storedWidths(config);
-    const H = config.nHeads;
-    this.dims = { L: config.nLayers, H, hd: config.dModel / H, capacity: config.maxSeqLen };
+    const kv = kvCacheShape(familyOf(config), config); // kv heads: fewer than query heads under GQA
+    this.dims = { L: config.nLayers, H: kv.heads, hd: kv.headDim, capacity: config.maxSeqLen };
     this.poolSize = opts.poolSize ?? 4;
     this.sig = decoderSignature(config.nLayers);
     const ep = opts.executionProviders?.[0] ?? 'cpu';
     this.name = `onnxruntime-${ep} decoder${quantize ? ` ${quantize}` : ''} [${this.widths.join(',')}]`;
   }
 
-  /** A MatLM (at `widths`) exported in memory to the decoder graph and served. */
+  /** A language model (at `widths`) exported in memory to its decoder graph and served. */
   static async fromModel(
-    model: MatLM,
+    model: LanguageModel,
     opts: OnnxDecoderOptions & DecoderExportOptions = {},
   ): Promise<OnnxDecoderEngine> {
     const { bytes } = toOnnxDecoder(model, opts);
-    return OnnxDecoderEngine.fromBytes(bytes, opts, 'MatLM decoder graph');
+    return OnnxDecoderEngine.fromBytes(bytes, opts, `${model.family.name} decoder graph`);
   }
 
   /** Loads a decoder file written by `exportOnnxDecoder`; a bad file throws CheckpointError. */
@@ -165,15 +165,17 @@ export class OnnxDecoderEngine implements LMEngine<OnnxDecoderState> {
     source: string,
     opts: OnnxDecoderOptions,
   ): Promise<OnnxDecoderEngine> {
-    const config = configOf(file.config, 'matlm', source);
+    const config = languageConfigOf(file.config, source);
     const info = decoderFileInfo(file.bytes);
     if (!info.decoder)
       throw new CheckpointError(
-        `${source} is not a MatLM decoder graph (export it with exportOnnxDecoder; plain exports run on OnnxLMEngine)`,
+        `${source} is not a decoder graph (export it with exportOnnxDecoder; plain exports run on OnnxLMEngine)`,
       );
-    const { nHeads: H, dModel: C, vocabSize: V, nLayers: L } = config;
+    const { vocabSize: V, nLayers: L } = config;
+    const kv = kvCacheShape(familyOf(config), config);
     const sig = decoderSignature(L);
-    const cache = [1, H, 'capacity', C / H];
+    const cache = [1, kv.heads, 'capacity', kv.headDim];
+    const C = kv.heads * kv.headDim; // width of one position's keys (or values)
     const inShape = (i: number) => (i < 2 ? [1, 'seq'] : i === 2 ? [1] : i === 3 ? [] : cache);
     const rows = [1, 'seq', C];
     checkSignature(

@@ -150,7 +150,7 @@ describe('MatLM decoder graph (GroupQueryAttention over a static KV buffer) + On
     await expect(dec.forward([1], s.state)).rejects.toThrow(/released/);
     // A plain export is not a decoder graph, and a head size GQA cannot run is refused.
     await expect(OnnxDecoderEngine.fromBytes(toOnnx(model).bytes)).rejects.toThrow(
-      /not a MatLM decoder graph/,
+      /not a decoder graph/,
     );
     const odd = MatLMClass.create(matlmConfig('tiny', { nHeads: 4 }), 0); // head size 4
     expect(decoderUnsupported(odd.config)).toMatch(/multiple of 8/);

@@ -80,7 +80,7 @@ describe('ONNX load and export errors', () => {
   });
 
   it('a MatViT file given to the LM engine, and the reverse', async () => {
-    await loadFails(toOnnx(vit).bytes, /holds a matvit, not a MatLM/);
+    await loadFails(toOnnx(vit).bytes, /holds a MatViT, not a language model/);
     await expect(OnnxViTEncoder.fromBytes(lmBytes)).rejects.toThrow(/holds a matlm, not a MatViT/);
   });
 

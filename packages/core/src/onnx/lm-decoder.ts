@@ -1,10 +1,10 @@
-import { storedWidths, type Widths } from '../config';
+import { storedWidths, type ModelConfig, type Widths } from '../config';
+import { MS, type DecoderGraphOptions, type WeightDataFn } from './decoder-parts';
 import { ConfigError } from '../errors';
 import { writeFileAtomic } from '../io/atomic-write';
-import type { MatLM, MatLMConfig } from '../models/matlm';
-import { DataType } from './data-type';
+import { kvCacheShape } from '../models/family';
+import { familyOf, type LanguageModel } from '../models/registry';
 import { encodeGraph, GraphBuilder } from './graph';
-import { gelu, layerNorm, type WeightFn } from './layers';
 import { atWidths, initializerWeights } from './export';
 import { exportMetadata } from './metadata';
 import { ModelProto } from './schema';
@@ -33,8 +33,6 @@ export const DECODER_GRAPH = 'matlm-decoder-gqa';
 /** Metadata key that tells a decoder file from the plain export. */
 export const GRAPH_KIND_KEY = 'matformer.graph';
 
-const MS = 'com.microsoft';
-
 /** Metadata key naming the weight quantization of a decoder file (absent = float32). */
 export const QUANT_KEY = 'matformer.quantize';
 
@@ -54,191 +52,15 @@ export function decoderSignature(nLayers: number): { inputs: string[]; outputs: 
   };
 }
 
-export interface DecoderGraphOptions {
-  /** SkipLayerNormalization + FastGelu contrib ops (default true); false: plain LayerNorm and tanh GELU. */
-  fused?: boolean;
-  /**
-   * 'int8': the block matmuls read int8 weights (symmetric, one scale per output column) through
-   * onnxruntime's DynamicQuantizeMatMul: a quarter of the bytes per step, so on a CPU, where
-   * decoding streams the weights, a step costs several times less. NOT the same function as the
-   * float model (logits differ by ~1e-2): for speculative DRAFTS, whose errors the exact verifier
-   * corrects. Default: float32, equal to the tfjs forward to float tolerance.
-   */
-  quantize?: 'int8';
-}
-
-/** Weight data for quantizing (toOnnxDecoder supplies it). */
-export type WeightDataFn = (name: string) => { data: Float32Array; shape: number[] };
-
-/** Why a config cannot use the decoder graph (GroupQueryAttention's limits), or undefined. */
-export function decoderUnsupported(config: MatLMConfig): string | undefined {
-  const hd = config.dModel / config.nHeads;
+/** Why a config cannot use the decoder graph (its family has none, or GroupQueryAttention's limits), or undefined. */
+export function decoderUnsupported(config: ModelConfig): string | undefined {
+  const family = familyOf(config);
+  const decoder = family.onnx.decoder;
+  if (!decoder) return `${family.name} has no decoder graph; it is served by the plain export`;
+  const hd = kvCacheShape(family, config).headDim;
   if (hd % 8 !== 0)
-    return `onnxruntime's GroupQueryAttention needs a head size that is a multiple of 8; dModel/nHeads = ${hd}`;
-  return undefined;
-}
-
-/** Builds the decoder graph (see DECODER_GRAPH) of a dense MatLM whose weights `w` adds. */
-export function buildDecoderGraph(
-  g: GraphBuilder,
-  config: MatLMConfig,
-  w: WeightFn,
-  opts: DecoderGraphOptions & { weightData?: WeightDataFn } = {},
-): void {
-  const fused = opts.fused ?? true;
-  const q8 = opts.quantize === 'int8';
-  if (q8 && !opts.weightData) throw new Error('internal: int8 quantization needs weightData');
-  /**
-   * x · W (+ bias) where W is the weight `name` [K, N] (or stored [N, K] with `storedT`): float
-   * MatMul/FusedMatMul, or int8 DynamicQuantizeMatMul with per-column scales.
-   */
-  const matmul = (x: string, name: string, storedT = false, bias?: string): string => {
-    if (q8) {
-      const { q, scale, zero } = int8Weight(g, name, opts.weightData!, storedT);
-      return g.opN(
-        'DynamicQuantizeMatMul',
-        [x, q, scale, zero, ...(bias ? [bias] : [])],
-        {},
-        { domain: MS },
-      )[0];
-    }
-    let y: string;
-    if (!storedT) y = g.op('MatMul', [x, w(name)]);
-    else if (fused)
-      y = g.opN('FusedMatMul', [x, w(name)], { transB: { int: 1 } }, { domain: MS })[0];
-    else y = g.op('MatMul', [x, transposed(name)]);
-    return bias ? g.op('Add', [y, bias]) : y;
-  };
-  const { dModel: C, nHeads: H, vocabSize: V, nLayers: L, normEps: eps } = config;
-  const hd = C / H;
-  const ids = g.input('input_ids', DataType.INT64, [1, 'seq']);
-  const pos = g.input('position_ids', DataType.INT64, [1, 'seq']);
-  const seqlensK = g.input('seqlens_k', DataType.INT32, [1]);
-  const total = g.input('total_sequence_length', DataType.INT32, []);
-  const cache = [1, H, 'capacity', hd];
-  const past = Array.from({ length: L }, (_, l) => ({
-    k: g.input(`past_key_${l}`, DataType.FLOAT, cache),
-    v: g.input(`past_value_${l}`, DataType.FLOAT, cache),
-  }));
-
-  // x: the residual stream [1, T, C]. `pending` = a bias still to add to x (fused mode folds the
-  // add into the next SkipLayerNormalization); `delta` = a branch output still to add to x.
-  let x = g.scope('embed', () =>
-    g.op('Add', [
-      g.op('Gather', [w('tok_emb'), ids], { axis: { int: 0 } }),
-      g.op('Gather', [w('pos_emb'), pos], { axis: { int: 0 } }),
-    ]),
-  ); // [1, T, C]
-  let delta: { y: string; bias: string } | undefined;
-  /** x ← x + delta (if any); returns LayerNorm(x) with weights p. */
-  const addNorm = (p: string): string => {
-    if (!delta) return layerNorm(g, x, w, p, eps);
-    if (fused) {
-      const [y, , , sum] = g.opN(
-        'SkipLayerNormalization',
-        [delta.y, x, w(`${p}.weight`), w(`${p}.bias`), delta.bias],
-        { epsilon: { float: eps } },
-        { count: 4, domain: MS },
-      );
-      x = sum;
-      delta = undefined;
-      return y;
-    }
-    x = g.op('Add', [x, g.op('Add', [delta.y, delta.bias])]);
-    delta = undefined;
-    return layerNorm(g, x, w, p, eps);
-  };
-
-  for (let l = 0; l < L; l++) {
-    const p = `blocks.${l}`;
-    g.scope(p, () => {
-      g.scope('attn', () => {
-        const a = addNorm(`${p}.ln1`); // [1, T, C]
-        const qkv = matmul(a, `${p}.attn.qkv.weight`, false, w(`${p}.attn.qkv.bias`)); // [1, T, 3C] = q | k | v, each H heads of hd: GQA's packed layout
-        const [ctx] = g.opN(
-          'GroupQueryAttention',
-          [qkv, '', '', past[l].k, past[l].v, seqlensK, total],
-          { num_heads: { int: H }, kv_num_heads: { int: H }, scale: { float: 1 / Math.sqrt(hd) } },
-          { count: 3, domain: MS },
-        ); // [1, T, C]
-        // This call's keys and values [1, T, C] (= [T, H, hd]): the caller writes them into its buffer.
-        g.op('Slice', [qkv, g.i64([C]), g.i64([2 * C]), g.i64([2])], {}, `new_key_${l}`);
-        g.op('Slice', [qkv, g.i64([2 * C]), g.i64([3 * C]), g.i64([2])], {}, `new_value_${l}`);
-        delta = { y: matmul(ctx, `${p}.attn.out.weight`), bias: w(`${p}.attn.out.bias`) };
-      });
-      g.scope('ffn', () => {
-        const a = addNorm(`${p}.ln2`);
-        // fc1 is stored [m, C]: FusedMatMul's transB reads it as [C, m].
-        const f1 = matmul(a, `${p}.ffn.fc1.weight`, true);
-        const act = fused
-          ? g.opN('FastGelu', [f1, w(`${p}.ffn.fc1.bias`)], {}, { domain: MS })[0]
-          : gelu(g, g.op('Add', [f1, w(`${p}.ffn.fc1.bias`)]));
-        delta = { y: matmul(act, `${p}.ffn.fc2.weight`), bias: w(`${p}.ffn.fc2.bias`) };
-      });
-    });
-  }
-  g.scope('head', () => {
-    const h = addNorm('ln_f'); // [1, T, C]
-    // Tied head: logits = h · tok_embᵀ.
-    if (fused)
-      g.opN(
-        'FusedMatMul',
-        [h, w('tok_emb')],
-        { transB: { int: 1 } },
-        { outputs: ['logits'], domain: MS },
-      );
-    else g.op('MatMul', [h, transposed('tok_emb')], {}, 'logits');
-  });
-  g.output('logits', DataType.FLOAT, [1, 'seq', V]);
-  for (let l = 0; l < L; l++) {
-    g.output(`new_key_${l}`, DataType.FLOAT, [1, 'seq', C]);
-    g.output(`new_value_${l}`, DataType.FLOAT, [1, 'seq', C]);
-  }
-
-  /** A weight read transposed (plain mode: onnxruntime folds the Transpose of a constant). */
-  function transposed(name: string): string {
-    return g.op('Transpose', [w(name)], { perm: { ints: [1, 0] } });
-  }
-}
-
-/**
- * Adds weight `name` as int8 [K, N] (transposed from a stored [N, K] with `storedT`), symmetric
- * per output column: scale_n = max_k |W[k, n]| / 127, q = round(W / scale_n); zero points 0.
- */
-function int8Weight(
-  g: GraphBuilder,
-  name: string,
-  weightData: WeightDataFn,
-  storedT: boolean,
-): { q: string; scale: string; zero: string } {
-  const { data, shape } = weightData(name);
-  const [K, N] = storedT ? [shape[1], shape[0]] : [shape[0], shape[1]];
-  const at = storedT
-    ? (k: number, n: number) => data[n * K + k]
-    : (k: number, n: number) => data[k * N + n];
-  const scale = new Float32Array(N);
-  for (let k = 0; k < K; k++)
-    for (let n = 0; n < N; n++) scale[n] = Math.max(scale[n], Math.abs(at(k, n)));
-  for (let n = 0; n < N; n++) scale[n] = scale[n] > 0 ? scale[n] / 127 : 1;
-  const q = new Int8Array(K * N);
-  for (let k = 0; k < K; k++)
-    for (let n = 0; n < N; n++)
-      q[k * N + n] = Math.max(-127, Math.min(127, Math.round(at(k, n) / scale[n])));
-  const qName = `${name}.int8`;
-  g.initializers.push({
-    name: qName,
-    dims: [K, N],
-    dataType: DataType.INT8,
-    rawData: new Uint8Array(q.buffer),
-  });
-  const zero = `${name}.int8_zero`;
-  g.initializers.push({
-    name: zero,
-    dims: [N],
-    dataType: DataType.INT8,
-    rawData: new Uint8Array(N),
-  });
-  return { q: qName, scale: g.weight(`${name}.int8_scale`, scale, [N]), zero };
+    return `onnxruntime's GroupQueryAttention needs a head size that is a multiple of 8; the model's is ${hd}`;
+  return decoder.unsupported?.(config);
 }
 
 export interface DecoderExportOptions extends DecoderGraphOptions {
@@ -251,13 +73,14 @@ export interface DecoderExportOptions extends DecoderGraphOptions {
  * `OnnxDecoderEngine`; needs onnxruntime (contrib ops), opset 17 + com.microsoft 1.
  */
 export function toOnnxDecoder(
-  model: MatLM,
+  model: LanguageModel,
   opts: DecoderExportOptions = {},
 ): { bytes: Uint8Array; widths: Widths; params: number } {
   return atWidths(model, opts.widths, (dense, widths) => {
-    const config = dense.config;
-    const why = decoderUnsupported(config);
+    const why = decoderUnsupported(dense.config);
     if (why) throw new ConfigError(why);
+    const config = dense.config;
+    const family = familyOf(config);
     const g = new GraphBuilder(17);
     const w = initializerWeights(g, dense);
     const weightData: WeightDataFn = (name) => {
@@ -265,11 +88,11 @@ export function toOnnxDecoder(
       if (!t) throw new Error(`internal: the graph uses a weight the model lacks: ${name}`);
       return { data: t.dataSync() as Float32Array, shape: t.shape };
     };
-    buildDecoderGraph(g, config, w, { ...opts, weightData });
+    family.onnx.decoder!.build(g, config, w, { ...opts, weightData });
     const bytes = encodeGraph(g, {
-      name: 'matformer_matlm_decoder',
+      name: `matformer_${config.arch}_decoder`,
       producer: '@matformer/core',
-      doc: `MatLM decoder graph (GroupQueryAttention over a static KV buffer); FFN widths [${storedWidths(config).join(', ')}]`,
+      doc: `${family.name} decoder graph (GroupQueryAttention over a static KV buffer); FFN widths [${storedWidths(config).join(', ')}]`,
       irVersion: 8,
       domains: { [MS]: 1 },
       metadata: {
@@ -284,7 +107,7 @@ export function toOnnxDecoder(
 
 /** Writes `toOnnxDecoder`'s file atomically. */
 export async function exportOnnxDecoder(
-  model: MatLM,
+  model: LanguageModel,
   path: string,
   opts: DecoderExportOptions = {},
 ): Promise<{ bytes: number; widths: Widths; params: number }> {
@@ -310,3 +133,13 @@ export function decoderFileInfo(bytes: Uint8Array): { decoder: boolean; quantize
 export function isDecoderFile(bytes: Uint8Array): boolean {
   return decoderFileInfo(bytes).decoder;
 }
+
+export {
+  MS,
+  decoderMatmul,
+  int8Weight,
+  transposedWeight,
+  type DecoderGraphOptions,
+  type WeightDataFn,
+} from './decoder-parts';
+export { buildDecoderGraph } from '../models/matlm/decoder';

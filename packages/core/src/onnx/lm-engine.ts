@@ -1,8 +1,9 @@
-import { storedWidths, type MatLMConfig, type Widths } from '../config';
+import { storedWidths, type Widths } from '../config';
 import type { LMEngine } from '../decoding/engine';
 import { ConfigError } from '../errors';
 import { lmSignature } from '../models/matlm/graph';
-import { configOf } from '../models/registry';
+import { kvCacheShape } from '../models/family';
+import { familyOf, languageConfigOf, type LanguageModel } from '../models/registry';
 import { checkSignature, parseOnnxModel, readOnnxFile, type OnnxModelFile } from './read';
 import {
   createSession,
@@ -49,7 +50,7 @@ export class OnnxLMEngine implements LMEngine<OnnxKVState> {
   private constructor(
     private readonly ort: Ort,
     private readonly session: OrtSession,
-    readonly config: MatLMConfig,
+    readonly config: LanguageModel['config'],
     executionProvider: string,
   ) {
     this.vocabSize = config.vocabSize;
@@ -58,9 +59,9 @@ export class OnnxLMEngine implements LMEngine<OnnxKVState> {
     const sig = lmSignature(config.nLayers);
     this.pastNames = sig.inputs.slice(1);
     this.presentNames = sig.outputs.slice(1);
-    const hd = config.dModel / config.nHeads;
+    const kv = kvCacheShape(familyOf(config), config);
     this.emptyPast = this.pastNames.map(
-      () => new ort.Tensor('float32', new Float32Array(0), [1, config.nHeads, 0, hd]),
+      () => new ort.Tensor('float32', new Float32Array(0), [1, kv.heads, 0, kv.headDim]),
     );
     this.name = `onnxruntime-${executionProvider} [${this.widths.join(',')}]`;
   }
@@ -84,10 +85,11 @@ export class OnnxLMEngine implements LMEngine<OnnxKVState> {
     source: string,
     opts: OrtOptions,
   ): Promise<OnnxLMEngine> {
-    const config = configOf(file.config, 'matlm', source);
-    const { nHeads: H, dModel: C, vocabSize: V } = config;
+    const config = languageConfigOf(file.config, source);
+    const kv = kvCacheShape(familyOf(config), config);
+    const V = config.vocabSize;
     const sig = lmSignature(config.nLayers);
-    const cache = ['batch', H, 'past', C / H];
+    const cache = ['batch', kv.heads, 'past', kv.headDim];
     checkSignature(
       file,
       {

@@ -7,6 +7,7 @@ import {
   type GemmaPresetName,
   type MatGemmaConfig,
 } from './config';
+import { buildMatGemmaDecoder } from './decoder';
 import { buildMatGemmaGraph, matgemmaForward } from './graph';
 import { MatGemma } from './model';
 import { matgemmaBlockSpecs } from './weights';
@@ -39,6 +40,7 @@ export const matgemma: ModelFamily<MatGemmaConfig, MatGemma> = {
     const kv = c.nKvHeads * c.headDim;
     return 2 * c.dModel * (2 * q + 2 * kv) + 2 * 2 * q * context + 2 * 3 * c.dModel * m;
   },
+  kvCache: (c) => ({ heads: c.nKvHeads, headDim: c.headDim }),
   tokenFlops: (c) => 2 * c.dModel * c.vocabSize, // the head
   exampleFlops: (_c, perToken) => perToken,
   lossMetrics: (loss) => ({ bitsPerToken: loss / Math.LN2 }),
@@ -46,5 +48,6 @@ export const matgemma: ModelFamily<MatGemmaConfig, MatGemma> = {
     build: buildMatGemmaGraph,
     input: () => ({ name: 'input_ids', type: 'int64', shape: ['batch', 'seq'] }),
     forward: (g, config, w, ids) => ({ logits: matgemmaForward(g, config, w, ids).logits2d }),
+    decoder: { build: buildMatGemmaDecoder },
   },
 };

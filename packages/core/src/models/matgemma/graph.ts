@@ -8,7 +8,13 @@ import type { MatGemmaConfig } from './config';
  * RMSNorm over the last axis in primitive ops (each has a gradient rule for training):
  * x / √(mean(x²) + eps) · scale, scale = w or 1 + w (Gemma).
  */
-function rmsNorm(g: GraphBuilder, x: string, w: WeightFn, name: string, c: MatGemmaConfig): string {
+export function rmsNormGraph(
+  g: GraphBuilder,
+  x: string,
+  w: WeightFn,
+  name: string,
+  c: MatGemmaConfig,
+): string {
   const ms =
     g.opset >= 18
       ? g.op('ReduceMean', [g.op('Mul', [x, x]), g.i64([-1])], { keepdims: { int: 1 } })
@@ -106,7 +112,7 @@ export function matgemmaForward(
     const p = `blocks.${l}`;
     x = g.scope(p, () => {
       const h = g.scope('attn', () => {
-        const a = rmsNorm(g, x, w, `${p}.attn_norm.weight`, c); // [N, C]
+        const a = rmsNormGraph(g, x, w, `${p}.attn_norm.weight`, c); // [N, C]
         const heads = (name: string, shape: string) =>
           g.op(
             'Transpose',
@@ -136,7 +142,7 @@ export function matgemmaForward(
         return g.op('Add', [x, out]);
       });
       return g.scope('ffn', () => {
-        const a = rmsNorm(g, h, w, `${p}.ffn_norm.weight`, c); // [N, C]
+        const a = rmsNormGraph(g, h, w, `${p}.ffn_norm.weight`, c); // [N, C]
         const proj = (name: string) => g.op('Gemm', [a, w(name)], { transB: { int: 1 } }); // [N, m]
         const gate = proj(`${p}.ffn.gate.weight`);
         const act =
@@ -148,7 +154,7 @@ export function matgemmaForward(
     });
   }
   const logits2d = g.scope('head', () => {
-    const hF = rmsNorm(g, x, w, 'norm.weight', c); // [N, C]
+    const hF = rmsNormGraph(g, x, w, 'norm.weight', c); // [N, C]
     const head = c.tiedEmbeddings ? 'tok_emb' : 'lm_head.weight';
     const logits = g.op('Gemm', [hF, w(head)], { transB: { int: 1 } }); // [N, V]
     if (c.finalSoftcap <= 0) return logits;

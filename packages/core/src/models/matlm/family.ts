@@ -6,6 +6,7 @@ import {
   type LMPresetName,
   type MatLMConfig,
 } from './config';
+import { buildDecoderGraph } from './decoder';
 import { buildLMGraph, lmForward } from './graph';
 import { MatLM } from './model';
 
@@ -37,5 +38,6 @@ export const matlm: ModelFamily<MatLMConfig, MatLM> = {
     build: buildLMGraph,
     input: () => ({ name: 'input_ids', type: 'int64', shape: ['batch', 'seq'] }),
     forward: (g, config, w, ids) => ({ logits: lmForward(g, config, w, ids).logits2d }),
+    decoder: { build: buildDecoderGraph },
   },
 };
