@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { storedWidths } from '../../config';
 import { CheckpointError } from '../../errors';
 import type { MatGemmaConfig } from '../../models/matgemma/config';
@@ -11,7 +12,6 @@ import { dtypeBytes, type TensorEntry } from '../safetensors';
 import { decodeFloats, hfDTypes, type HFDType } from './dtype';
 import { paddingIsZero, sliceFFNBytes } from './ffn-slice';
 import { CONFIG_FILE, openHFDirectory, readJson, type HFDirectory } from './layout';
-import { join } from 'node:path';
 
 /** Tensors transformers may store that the model does not use (older llama: rotary tables). */
 const IGNORED = /\.rotary_emb\.inv_freq$/;
@@ -31,7 +31,8 @@ export async function readHFConfig(dir: string): Promise<HFConfigRead> {
 }
 
 /** The directory's tensor for `spec`, checked: present, a float dtype, the expected shape. */
-export function checkedTensor(d: HFDirectory, spec: HFTensorSpec, expectedShape: number[]) {
+export function checkedTensor(d: HFDirectory, spec: HFTensorSpec) {
+  const expectedShape = spec.shape;
   const t = d.tensors.get(spec.hfName);
   if (!t) throw new CheckpointError(`${d.listing}: tensor "${spec.hfName}" is missing`);
   const { span, reader } = t;
@@ -80,7 +81,7 @@ export async function loadHFDirectory(dir: string): Promise<HFModelFiles> {
     checkNoUnexpected(d, specs, config);
     const tensors: Record<string, TensorEntry> = {};
     for (const spec of specs) {
-      const { reader, span } = checkedTensor(d, spec, spec.shape);
+      const { reader, span } = checkedTensor(d, spec);
       let bytes = await reader.read(spec.hfName);
       let shape = span.shape;
       const w = spec.layer === undefined ? 0 : used[spec.layer];

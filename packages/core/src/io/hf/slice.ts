@@ -68,7 +68,7 @@ export async function sliceHFDirectory(
     const srcSpecs = hfTensorSpecs(config, stored);
     checkNoUnexpected(d, srcSpecs, config);
     const bySrcName = new Map(srcSpecs.map((s) => [s.name, s]));
-    for (const s of srcSpecs) checkedTensor(d, s, s.shape); // fail before writing anything
+    for (const s of srcSpecs) checkedTensor(d, s); // fail before writing anything
     const out = slicedConfig(config, widths);
     const kept = keptLayers(widths);
     const tensors: OutTensor[] = hfTensorSpecs(out).map((spec) => {
