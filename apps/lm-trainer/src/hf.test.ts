@@ -54,7 +54,7 @@ describe('lm-trainer and Hugging Face directories', () => {
     expect(s.code, s.stderr).toBe(0);
     expect(s.stdout).toMatch(/wrote .*sliced: 2 layers, widths \[16, 64\]/);
 
-    // tfjs: onnxruntime's LM engines serve MatLM only (so far).
+    // tfjs, the reference engine: what is compared here is the weights each path loads.
     const gen = [
       'generate',
       '--engine',
