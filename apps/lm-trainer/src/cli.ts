@@ -3,6 +3,7 @@ import { MatformerError } from '@matformer/core';
 import { registerEval } from './commands/eval';
 import { registerExport } from './commands/export';
 import { registerGenerate } from './commands/generate';
+import { addExportHFFlags, registerSliceHF } from './commands/hf';
 import { registerResume } from './commands/resume';
 import { registerSearch } from './commands/search';
 import { registerTrain } from './commands/train';
@@ -19,7 +20,9 @@ registerResume(program);
 registerEval(program);
 registerGenerate(program);
 registerExport(program);
+addExportHFFlags(program);
 registerSearch(program);
+registerSliceHF(program);
 
 // With no command, run the main job: train the default model.
 if (process.argv.length <= 2) process.argv.push('train');

@@ -1,20 +1,45 @@
 import { existsSync } from 'node:fs';
-import { loadModel, ConfigError, languageModelOf, type LanguageModel } from '@matformer/core';
+import { join } from 'node:path';
+import {
+  loadModel,
+  ConfigError,
+  HF_CONFIG_FILE,
+  isHFDirectory,
+  languageModelOf,
+  loadHFModel,
+  type LanguageModel,
+} from '@matformer/core';
 import { runPath } from '@matformer/train';
 
-/** The model file of these options: `--checkpoint`, else the run's weights-only file, else its last checkpoint. */
+/** A Hugging Face directory given as `--checkpoint` or `--run`, if either is one. */
+export function hfDirOf(o: { run?: string; checkpoint?: string }): string | undefined {
+  return [o.checkpoint, o.checkpoint ? undefined : o.run].find((p) => p && isHFDirectory(p));
+}
+
+/**
+ * The model file of these options: `--checkpoint`, else the run's weights-only file, else its
+ * last checkpoint; for a Hugging Face directory its config.json (replaced with every export).
+ */
 export function modelFileOf(o: { run?: string; checkpoint?: string }): string | undefined {
+  const hf = hfDirOf(o);
+  if (hf) return join(hf, HF_CONFIG_FILE);
   return (
     o.checkpoint ??
     [runPath(o.run!, 'model'), runPath(o.run!, 'checkpoint')].find((p) => existsSync(p))
   );
 }
 
-/** The trained model of a run directory (its weights-only file, else its last checkpoint), or a checkpoint file. */
+/**
+ * The trained model of a run directory (its weights-only file, else its last checkpoint), a
+ * checkpoint file, or a Hugging Face directory as `--checkpoint` or `--run` (gemma or llama,
+ * read as a MatGemma).
+ */
 export async function loadRunModel(o: {
   run?: string;
   checkpoint?: string;
 }): Promise<LanguageModel> {
+  const hf = hfDirOf(o);
+  if (hf) return loadHFModel(hf);
   const path = modelFileOf(o);
   if (!path)
     throw new ConfigError(

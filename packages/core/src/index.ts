@@ -80,3 +80,44 @@ export { InferenceCache } from './layers/inference-cache';
 export { Rng } from './rng';
 export { median, percentile, timingStats, type TimingStats } from './timing';
 export { capWindows, distinctWindows } from './windows';
+export {
+  SafetensorsReader,
+  writeSafetensorsStream,
+  encodeSafetensorsHeader,
+  tensorBytes,
+  type TensorHeader,
+} from './io/safetensors-stream';
+export {
+  toHFConfig,
+  fromHFConfig,
+  hfModelType,
+  hfTensorSpecs,
+  type HFTensorSpec,
+  type HFConfigRead,
+  type IntermediateSizeMode,
+  type MatformerBlock,
+} from './models/matgemma/hf';
+export {
+  f32ToF16Bits,
+  f16BitsToF32,
+  f32ToBF16Bits,
+  bf16BitsToF32,
+  decodeFloats,
+  encodeFloats,
+  hfDTypes,
+  type HFDType,
+} from './io/hf/dtype';
+export { loadHFModel, saveHFModel } from './io/hf/model';
+export {
+  isHFDirectory,
+  openHFDirectory,
+  writeHFDirectory,
+  CONFIG_FILE as HF_CONFIG_FILE,
+  INDEX_FILE as HF_INDEX_FILE,
+  SINGLE_FILE as HF_SINGLE_FILE,
+  type HFDirectory,
+  type OutTensor,
+} from './io/hf/layout';
+export { loadHFDirectory, readHFConfig, type HFModelFiles } from './io/hf/read';
+export { saveHFDirectory, type SaveHFOptions, type WeightValues } from './io/hf/write';
+export { sliceHFDirectory, slicedConfig, type SliceHFOptions } from './io/hf/slice';

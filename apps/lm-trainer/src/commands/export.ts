@@ -1,12 +1,20 @@
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
-import { familyOf, forwardFlops, loadModel, paramCount, type AnyModel } from '@matformer/core';
+import {
+  familyOf,
+  forwardFlops,
+  isHFDirectory,
+  loadModel,
+  paramCount,
+  type AnyModel,
+} from '@matformer/core';
 import { exportOnnx, supportedOpsets, type Opset } from '@matformer/core/onnx';
 import { widthsFromSliceArgs } from '@matformer/mixnmatch';
 import { widthsArg } from '../options';
 import { defaultRunDir, setupBackend } from '../run-setup';
 import { loadRunModel } from '../load-run';
 import { checkOutFile } from '../out-path';
+import { exportHF } from './hf';
 
 function opsetArg(v: string): Opset {
   const n = Number(v) as Opset;
@@ -43,11 +51,20 @@ export function registerExport(program: Command): void {
     .option('--out <file>', 'the .onnx file to write', 'model.onnx')
     .option('--opset <n>', `ONNX opset: ${supportedOpsets.join(' or ')}`, opsetArg, 17)
     .option('--backend <name>', 'tfjs backend used to read the weights: tensorflow, wasm or cpu')
-    .action(async (o) => {
+    .option(
+      '--format <format>',
+      'onnx (a file), or hf: a Hugging Face directory (MatGemma)',
+      'onnx',
+    )
+    .action(async (o, cmd: Command) => {
+      if (o.format !== 'onnx') return exportHF(o, cmd); // --format hf: a directory
       checkOutFile('--out', o.out);
       await setupBackend(o.backend, true);
       // A checkpoint file may hold a MatViT too; a run directory always holds a MatLM.
-      const model: AnyModel = o.checkpoint ? await loadModel(o.checkpoint) : await loadRunModel(o);
+      const model: AnyModel =
+        o.checkpoint && !isHFDirectory(o.checkpoint)
+          ? await loadModel(o.checkpoint)
+          : await loadRunModel(o);
       try {
         const widths = (await widthsFromSliceArgs(o, model.config)) ?? o.widths;
         const info = await exportOnnx(model, o.out, { widths, opset: o.opset });

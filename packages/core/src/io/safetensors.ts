@@ -44,7 +44,7 @@ const DTYPES: Record<SafetensorsDType, TypedArrayCtor> = {
 
 const METADATA_KEY = '__metadata__';
 /** Same cap as the reference implementation: a bigger "header" means a corrupt or hostile file. */
-const MAX_HEADER_BYTES = 100_000_000;
+export const MAX_HEADER_BYTES = 100_000_000;
 
 /** Typed arrays use host byte order and the format is little-endian; swap on the (rare) big-endian host. */
 const HOST_IS_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
@@ -146,34 +146,36 @@ export function encodeSafetensors(
   return out;
 }
 
+/** One tensor's header entry: its byte range [begin, end) relative to the start of the data buffer. */
+export interface TensorSpan {
+  name: string;
+  dtype: SafetensorsDType;
+  shape: number[];
+  begin: number;
+  end: number;
+}
+
+/** Bytes per element of a safetensors dtype. */
+export function dtypeBytes(dtype: SafetensorsDType): number {
+  return DTYPES[dtype].BYTES_PER_ELEMENT;
+}
+
 /**
- * Parses safetensors bytes, validating everything (header size, JSON, dtypes, shapes, offsets that
- * tile the data buffer exactly). Throws CheckpointError naming `source` and the problem. The
- * returned arrays are fresh copies, so they are aligned whatever the alignment of `bytes`.
+ * Parses and validates a safetensors JSON header (the N bytes after the length field) against
+ * a data buffer of `dataLen` bytes: dtypes, shapes, and offsets that tile the buffer exactly.
+ * Spans come back sorted by offset. Throws CheckpointError naming `source` and the problem.
  */
-export function decodeSafetensors(
-  bytes: Uint8Array,
-  source = 'safetensors data',
-): SafetensorsContents {
+export function parseSafetensorsHeader(
+  headerBytes: Uint8Array,
+  dataLen: number,
+  source: string,
+): { metadata: Record<string, string>; spans: TensorSpan[] } {
   const fail = (msg: string): never => {
     throw new CheckpointError(`${source}: ${msg}`);
   };
-  if (bytes.length < 8)
-    fail(
-      `file is ${bytes.length} bytes, shorter than the 8-byte header length (truncated or not a safetensors file)`,
-    );
-  const headerLen = new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true);
-  if (headerLen > BigInt(MAX_HEADER_BYTES))
-    fail(`header length ${headerLen} exceeds the 100 MB limit (corrupt or not a safetensors file)`);
-  const n = Number(headerLen);
-  if (8 + n > bytes.length)
-    fail(
-      `header length ${n} is larger than the file (${bytes.length - 8} bytes after the length field; truncated?)`,
-    );
-
   let text = '';
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + n));
+    text = new TextDecoder('utf-8', { fatal: true }).decode(headerBytes);
   } catch {
     fail('header is not valid UTF-8');
   }
@@ -186,16 +188,8 @@ export function decodeSafetensors(
   if (!isPlainObject(header)) fail('header JSON is not an object');
   const h = header as Record<string, unknown>;
 
-  const dataStart = 8 + n;
-  const dataLen = bytes.length - dataStart;
   const metadata: Record<string, string> = {};
-  const spans: {
-    name: string;
-    dtype: SafetensorsDType;
-    shape: number[];
-    begin: number;
-    end: number;
-  }[] = [];
+  const spans: TensorSpan[] = [];
   for (const [name, v] of Object.entries(h)) {
     if (name === METADATA_KEY) {
       if (!isPlainObject(v)) fail(`"${METADATA_KEY}" is not an object`);
@@ -258,6 +252,41 @@ export function decodeSafetensors(
     fail(
       `tensors cover ${cursor} of the ${dataLen} data bytes; the rest is not described by the header`,
     );
+
+  return { metadata, spans };
+}
+
+/**
+ * Parses safetensors bytes, validating everything (header size, JSON, dtypes, shapes, offsets that
+ * tile the data buffer exactly). Throws CheckpointError naming `source` and the problem. The
+ * returned arrays are fresh copies, so they are aligned whatever the alignment of `bytes`.
+ */
+export function decodeSafetensors(
+  bytes: Uint8Array,
+  source = 'safetensors data',
+): SafetensorsContents {
+  const fail = (msg: string): never => {
+    throw new CheckpointError(`${source}: ${msg}`);
+  };
+  if (bytes.length < 8)
+    fail(
+      `file is ${bytes.length} bytes, shorter than the 8-byte header length (truncated or not a safetensors file)`,
+    );
+  const headerLen = new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true);
+  if (headerLen > BigInt(MAX_HEADER_BYTES))
+    fail(`header length ${headerLen} exceeds the 100 MB limit (corrupt or not a safetensors file)`);
+  const n = Number(headerLen);
+  if (8 + n > bytes.length)
+    fail(
+      `header length ${n} is larger than the file (${bytes.length - 8} bytes after the length field; truncated?)`,
+    );
+
+  const dataStart = 8 + n;
+  const { metadata, spans } = parseSafetensorsHeader(
+    bytes.subarray(8, 8 + n),
+    bytes.length - dataStart,
+    source,
+  );
 
   const tensors: Record<string, TensorEntry> = {};
   for (const s of spans) {
