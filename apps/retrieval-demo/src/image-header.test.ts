@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { readImageHeader } from './image-header';
+import { readImageHeader } from '@matformer/train';
 import { grayToPng } from './png';
 import { jpegClaiming } from './test-images';
 

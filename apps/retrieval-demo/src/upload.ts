@@ -1,7 +1,6 @@
 import { MatformerError } from '@matformer/core';
 import { decodeImage, toTensorData } from '@matformer/train';
-import { readImageHeader, type ImageHeader } from './image-header';
-import { PngStructureError } from './png-header';
+import { PngStructureError, readImageHeader, type ImageHeader } from '@matformer/train';
 
 /** A rejected upload, with the HTTP status that says why. */
 export class UploadError extends MatformerError {

@@ -49,6 +49,8 @@ export { lmTask, type LMBatch, type LMTaskOptions } from './data/lm-task';
 export { loadMnist } from './data/mnist';
 export { parseIdx, loadIdxDataset } from './data/idx';
 export { decodeImage, toTensorData, type RawImage } from './data/image-decode';
+export { readImageHeader, type ImageHeader } from './data/image-header';
+export { pngHeader, isPng, PngStructureError } from './data/png-header';
 export { loadImageFolder } from './data/image-folder';
 export {
   splitDataset,

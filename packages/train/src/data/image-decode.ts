@@ -1,6 +1,7 @@
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import { ConfigError } from '@matformer/core';
+import { isPng, pngHeader } from './png-header';
 
 /** A decoded image: RGBA bytes, row-major. */
 export interface RawImage {
@@ -11,27 +12,20 @@ export interface RawImage {
 
 /**
  * Decodes PNG or JPEG bytes (sniffed from the magic number, not the file name). `maxPixels`
- * caps the decoded canvas: a PNG's IHDR is checked before inflating, and jpeg-js stops at its
- * frame header, so a small file claiming a huge canvas costs nothing.
+ * caps the decoded canvas: a PNG's chunk headers are walked before inflating (a second IHDR is
+ * refused), and jpeg-js stops at its frame header, so a small file claiming a huge canvas
+ * costs nothing.
  */
 export function decodeImage(bytes: Uint8Array, source = 'image', maxPixels = Infinity): RawImage {
-  const isPng =
-    bytes.length > 8 &&
-    bytes[0] === 0x89 &&
-    bytes[1] === 0x50 &&
-    bytes[2] === 0x4e &&
-    bytes[3] === 0x47;
+  const png = isPng(bytes);
   const isJpeg = bytes.length > 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff;
   try {
-    if (isPng) {
-      if (bytes.length >= 24) {
-        const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-        const [w, h] = [view.getUint32(16), view.getUint32(20)];
-        if (w * h > maxPixels)
-          throw new Error(`${w}×${h} is over the limit of ${maxPixels} pixels`);
-      }
-      const png = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
-      return { width: png.width, height: png.height, rgba: new Uint8Array(png.data) };
+    if (png) {
+      // Every chunk header is read (pngjs sizes its canvas from the last IHDR it meets).
+      const { width: w, height: h } = pngHeader(bytes)!;
+      if (w * h > maxPixels) throw new Error(`${w}×${h} is over the limit of ${maxPixels} pixels`);
+      const img = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+      return { width: img.width, height: img.height, rgba: new Uint8Array(img.data) };
     }
     if (isJpeg) {
       const img = jpeg.decode(bytes, {
@@ -44,7 +38,7 @@ export function decodeImage(bytes: Uint8Array, source = 'image', maxPixels = Inf
     }
   } catch (e) {
     throw new ConfigError(
-      `${source}: unreadable ${isPng ? 'PNG' : 'JPEG'} (${(e as Error).message})`,
+      `${source}: unreadable ${png ? 'PNG' : 'JPEG'} (${(e as Error).message})`,
     );
   }
   throw new ConfigError(`${source}: not a PNG or JPEG image`);
