@@ -140,9 +140,11 @@ describe('lm-trainer CLI', () => {
     }
   });
 
-  it('takes the model shape from flags or a config file, and names a bad field', async () => {
+  it('takes the MatLM shape from flags or a config file, and names a bad field', async () => {
     const shaped = await lmTrainer(
       'train',
+      '--arch',
+      'matlm',
       '--preset',
       'tiny',
       '--d-model',
@@ -169,6 +171,8 @@ describe('lm-trainer CLI', () => {
     await writeFile(file, JSON.stringify({ dModel: 32, nHeads: 4, dFF: 64 }));
     const fromFile = await lmTrainer(
       'train',
+      '--arch',
+      'matlm',
       '--preset',
       'tiny',
       '--config',
@@ -198,6 +202,8 @@ describe('lm-trainer CLI', () => {
     for (const [flags, message] of bad) {
       const r = await lmTrainer(
         'train',
+        '--arch',
+        'matlm',
         '--preset',
         'tiny',
         ...flags,
@@ -208,7 +214,15 @@ describe('lm-trainer CLI', () => {
       expect(r.stderr).toMatch(message);
     }
     await writeFile(file, JSON.stringify({ dModel: 32, vocab: 7 }));
-    const badFile = await lmTrainer('train', '--config', file, '--run', join(dir, 'shape-bad'));
+    const badFile = await lmTrainer(
+      'train',
+      '--arch',
+      'matlm',
+      '--config',
+      file,
+      '--run',
+      join(dir, 'shape-bad'),
+    );
     expect(badFile.stderr).toMatch(
       /--config .*shape.json: unknown field "vocab"; allowed: dModel, nLayers/,
     );
@@ -218,6 +232,8 @@ describe('lm-trainer CLI', () => {
     for (const engine of ['ort', 'tfjs']) {
       const r = await lmTrainer(
         'train',
+        '--arch',
+        'matlm',
         '--preset',
         'tiny',
         '--steps',
@@ -238,12 +254,48 @@ describe('lm-trainer CLI', () => {
     );
   });
 
+  it('takes the MatGemma shape (grouped-query attention) from flags, and names a bad one', async () => {
+    const shaped = await lmTrainer(
+      'train',
+      '--preset',
+      'tiny',
+      '--heads',
+      '4',
+      '--kv-heads',
+      '1',
+      '--steps',
+      '2',
+      '--no-sample',
+      '--run',
+      join(dir, 'gqa'),
+    );
+    expect(shaped.code, shaped.stderr).toBe(0);
+    expect(shaped.stderr).toMatch(/MatGemma "tiny" \(d 16, 2 layers, 4 heads sharing 1 kv heads,/);
+    const bad = await lmTrainer('train', '--kv-heads', '3', '--run', join(dir, 'gqa-bad'));
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/config.nKvHeads \(3\) must divide config.nHeads \(4\)/);
+    const mha = await lmTrainer(
+      'train',
+      '--arch',
+      'matlm',
+      '--kv-heads',
+      '2',
+      '--run',
+      join(dir, 'gqa-bad'),
+    );
+    expect(mha.stderr).toMatch(/--kv-heads needs --arch matgemma/);
+    const arch = await lmTrainer('train', '--arch', 'gpt', '--run', join(dir, 'gqa-bad'));
+    expect(arch.stderr).toMatch(/--arch must be one of matlm, matgemma, got "gpt"/);
+  });
+
   it('names the bad flag and the allowed values', async () => {
     const a = await lmTrainer('train', '--steps', 'many', '--run', join(dir, 'x'));
     expect(a.code).toBe(1);
     expect(a.stderr).toMatch(/--steps must be an integer ≥ 1, got "many"/);
     const b = await lmTrainer('train', '--preset', 'huge', '--run', join(dir, 'y'));
-    expect(b.stderr).toMatch(/unknown preset "huge"; allowed: tiny, mini, small, base/);
+    expect(b.stderr).toMatch(
+      /unknown preset "huge"; allowed: tiny, mini, small \(--arch matgemma\)/,
+    );
     const c = await lmTrainer('generate', '--run', join(dir, 'run'), '--widths', '12');
     expect(c.stderr).toMatch(/widths\[0\] = 12 is out of range; layer 0 allows \[8, 16, 32, 64\]/);
     const d = await lmTrainer('eval', '--run', join(dir, 'nothing-here'));

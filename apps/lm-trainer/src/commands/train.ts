@@ -45,8 +45,8 @@ export function registerTrain(program: Command): void {
     .option('--run <dir>', 'run directory (config, metrics.jsonl, checkpoints)', defaultRunDir)
     .option(
       '--arch <family>',
-      `model family: ${lmArchs.join(' (GPT-2 block) or ')} (Gemma 3n / Llama block: RMSNorm, rotary, grouped-query attention, gated FFN)`,
-      'matlm',
+      'model family: matgemma (Gemma 3n / Llama block: RMSNorm, rotary positions, grouped-query attention, gated FFN) or matlm (GPT-2 block)',
+      'matgemma',
     )
     .option(
       '--preset <name>',
