@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import type { MatLMConfig, MatViTConfig } from '../config';
+import type { MatGemmaConfig, MatLMConfig, MatViTConfig } from '../config';
+import { MatGemma } from '../models/matgemma';
 import { MatLM } from '../models/matlm';
 import { MatViT } from '../models/matvit';
 import { weightSpecs, type Params } from '../weights';
@@ -9,7 +10,11 @@ import { weightSpecs, type Params } from '../weights';
  * init (std 0.02): larger weights give peaked attention, curved GELU and logits of order 1,
  * so a 1e-4 tolerance actually constrains the graph.
  */
-function noisyParams(config: MatLMConfig | MatViTConfig, seed: number, std: number): Params {
+function noisyParams(
+  config: MatLMConfig | MatViTConfig | MatGemmaConfig,
+  seed: number,
+  std: number,
+): Params {
   const params: Params = {};
   Object.entries(weightSpecs(config)).forEach(([name, { shape }], i) => {
     const value = tf.randomNormal(shape, 0, std, 'float32', seed * 1000 + i);
@@ -24,3 +29,6 @@ export const noisyLM = (config: MatLMConfig, seed = 1, std = 0.5): MatLM =>
 
 export const noisyViT = (config: MatViTConfig, seed = 1, std = 0.5): MatViT =>
   new MatViT(config, noisyParams(config, seed, std));
+
+export const noisyGemma = (config: MatGemmaConfig, seed = 1, std = 0.5): MatGemma =>
+  new MatGemma(config, noisyParams(config, seed, std));

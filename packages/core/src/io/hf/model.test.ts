@@ -8,23 +8,12 @@ import { MatGemma } from '../../models/matgemma/model';
 import { createModel } from '../../models/registry';
 import { matlmConfig } from '../../models/matlm/config';
 import { maxAbsDiff, useBackend } from '../../test-backends';
-import { weightSpecs, type Params } from '../../weights';
 import { loadHFModel, saveHFModel } from './model';
 import { sliceHFDirectory } from './slice';
 import { useTempDir } from './test-helpers';
+import { noisyGemma } from '../../onnx/test-models';
 
 const tempDir = useTempDir();
-
-/** Every weight ~ N(0, 0.5), so a wrong slice or name changes the logits far beyond 1e-5. */
-function noisyGemma(config: MatGemmaConfig, seed = 1): MatGemma {
-  const params: Params = {};
-  Object.entries(weightSpecs(config)).forEach(([name, { shape }], i) => {
-    const value = tf.randomNormal(shape, 0, 0.5, 'float32', seed * 1000 + i);
-    params[name] = tf.variable(value, true);
-    value.dispose();
-  });
-  return new MatGemma(config, params);
-}
 
 const gemma = () => matgemmaConfig('tiny', { nLayers: 4, maxSeqLen: 32 });
 const llama = () =>

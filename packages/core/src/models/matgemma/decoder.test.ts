@@ -6,9 +6,9 @@ import { extract } from '../../extract';
 import { OnnxDecoderEngine } from '../../onnx/decoder-engine';
 import { decoderUnsupported } from '../../onnx/lm-decoder';
 import { useBackend } from '../../test-backends';
-import { weightSpecs, type Params } from '../../weights';
 import { matgemmaConfig, type MatGemmaConfig } from './config';
 import { MatGemma } from './model';
+import { noisyGemma } from '../../onnx/test-models';
 
 const maxDiff = (a: Float32Array, b: Float32Array): number => {
   expect(a.length).toBe(b.length);
@@ -16,16 +16,6 @@ const maxDiff = (a: Float32Array, b: Float32Array): number => {
 };
 const argmax = (row: Float32Array): number =>
   row.reduce((best, x, i) => (x > row[best] ? i : best), 0);
-
-function noisyGemma(config: MatGemmaConfig, seed = 1, std = 0.5): MatGemma {
-  const params: Params = {};
-  Object.entries(weightSpecs(config)).forEach(([name, { shape }], i) => {
-    const value = tf.randomNormal(shape, 0, std, 'float32', seed * 1000 + i);
-    params[name] = tf.variable(value, true);
-    value.dispose();
-  });
-  return new MatGemma(config, params);
-}
 
 // Head size 8 (GroupQueryAttention needs a multiple of 8); 4 query heads on 2 (or 1) kv heads.
 const gemma = () => matgemmaConfig('tiny', { nLayers: 3, headDim: 8, maxSeqLen: 40 });

@@ -7,21 +7,10 @@ import { tensorGrowth } from '../../memory';
 import { toOnnx } from '../../onnx/export';
 import { createSession, loadOrt } from '../../onnx/ort';
 import { maxAbsDiff, testBackends, useBackend } from '../../test-backends';
-import { weightSpecs, type Params } from '../../weights';
 import { disposeCache, type KVCache } from '../matlm/model';
 import { matgemmaConfig, type MatGemmaConfig } from './config';
 import { MatGemma } from './model';
-
-/** Every weight ~ N(0, 0.5): peaked attention and curved gates, so 1e-4 constrains the maths. */
-function noisyGemma(config: MatGemmaConfig, seed = 1): MatGemma {
-  const params: Params = {};
-  Object.entries(weightSpecs(config)).forEach(([name, { shape }], i) => {
-    const value = tf.randomNormal(shape, 0, 0.5, 'float32', seed * 1000 + i);
-    params[name] = tf.variable(value, true);
-    value.dispose();
-  });
-  return new MatGemma(config, params);
-}
+import { noisyGemma } from '../../onnx/test-models';
 
 const gemma = () => matgemmaConfig('tiny', { nLayers: 3, maxSeqLen: 32 });
 const llama = () =>

@@ -7,7 +7,7 @@ import { gqaAttention } from '../../layers/gqa-attention';
 import type { InferenceCache } from '../../layers/inference-cache';
 import { matMul, matMulT } from '../../layers/matmul';
 import { rmsNorm } from '../../layers/rms-norm';
-import { cacheLength, checkCacheWidths, disposeCache, type KVCache } from '../matlm/model';
+import { checkDecodeInput, disposeCache, type KVCache } from '../matlm/model';
 import { crossEntropy, NestedModel } from '../nested-model';
 import { weight } from '../typed-weights';
 import type { Params } from '../weight-spec';
@@ -65,18 +65,7 @@ export class MatGemma extends NestedModel<MatGemmaConfig> {
   ): { logits: tf.Tensor3D; cache: KVCache } {
     const w = this.resolveWidths(widths);
     const c = this.config;
-    if (tokens.rank !== 2)
-      throw new ConfigError(`tokens must be [batch, time], got shape [${tokens.shape.join(', ')}]`);
-    const [B, T] = tokens.shape;
-    const past = cacheLength(cache);
-    if (T === 0) throw new ConfigError('tokens must hold at least one position');
-    if (past + T > c.maxSeqLen)
-      throw new ConfigError(`sequence of ${past + T} positions exceeds maxSeqLen ${c.maxSeqLen}`);
-    if (cache && cache.layers[0].k.shape[0] !== B)
-      throw new ConfigError(
-        `cache batch ${cache.layers[0].k.shape[0]} does not match tokens batch ${B}`,
-      );
-    if (cache) checkCacheWidths(cache, w, past);
+    const { B, T } = checkDecodeInput(tokens, w, c.maxSeqLen, cache);
     return tf.tidy(() => {
       const C = c.dModel;
       // Embedding lookup as a one-hot matmul: gather's gradient has no wasm kernel.

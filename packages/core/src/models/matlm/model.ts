@@ -89,22 +89,7 @@ export class MatLM extends NestedModel<MatLMConfig> {
     weights?: InferenceCache,
   ): { logits: tf.Tensor3D; cache: KVCache } {
     const w = this.resolveWidths(widths);
-    const [B, T] = tokens.shape;
-    const past = cacheLength(cache);
-    if (tokens.rank !== 2)
-      throw new ConfigError(`tokens must be [batch, time], got shape [${tokens.shape.join(', ')}]`);
-    if (T === 0) throw new ConfigError('tokens must hold at least one position');
-    if (past + T > this.config.maxSeqLen) {
-      throw new ConfigError(
-        `sequence of ${past + T} positions exceeds maxSeqLen ${this.config.maxSeqLen}`,
-      );
-    }
-    if (cache && cache.layers[0].k.shape[0] !== B) {
-      throw new ConfigError(
-        `cache batch ${cache.layers[0].k.shape[0]} does not match tokens batch ${B}`,
-      );
-    }
-    if (cache) checkCacheWidths(cache, w, past);
+    const { B, T, past } = checkDecodeInput(tokens, w, this.config.maxSeqLen, cache);
     return tf.tidy(() => {
       const tokEmb = this.tokEmb; // [V, C]
       const C = this.config.dModel;
@@ -136,6 +121,32 @@ export class MatLM extends NestedModel<MatLMConfig> {
       return crossEntropy(logits.reshape([B * T, V]), targets.reshape([B * T]));
     });
   }
+}
+
+/**
+ * Checks a decoder's input, tokens [B, T] after the positions in `cache` at `widths`: 2-D, not
+ * empty, within the context, and a cache of the same batch and skipped layers. Returns B, T and
+ * the cached length. Every language-model family's forward starts here.
+ */
+export function checkDecodeInput(
+  tokens: tf.Tensor,
+  widths: Widths,
+  maxSeqLen: number,
+  cache?: KVCache,
+): { B: number; T: number; past: number } {
+  if (tokens.rank !== 2)
+    throw new ConfigError(`tokens must be [batch, time], got shape [${tokens.shape.join(', ')}]`);
+  const [B, T] = tokens.shape;
+  const past = cacheLength(cache);
+  if (T === 0) throw new ConfigError('tokens must hold at least one position');
+  if (past + T > maxSeqLen)
+    throw new ConfigError(`sequence of ${past + T} positions exceeds maxSeqLen ${maxSeqLen}`);
+  if (cache && cache.layers[0].k.shape[0] !== B)
+    throw new ConfigError(
+      `cache batch ${cache.layers[0].k.shape[0]} does not match tokens batch ${B}`,
+    );
+  if (cache) checkCacheWidths(cache, widths, past);
+  return { B, T, past };
 }
 
 /** A cache must come from the same skipped layers: a kept layer needs every past position. */
