@@ -59,6 +59,33 @@ export function checkWritablePath(path: string, what?: string): void {
     );
 }
 
+/**
+ * Throws FileWriteError, naming `path`, unless it is a directory or a new path: the check a
+ * writer of a whole directory (a Hugging Face export) makes before anything is written.
+ */
+export function checkWritableDir(path: string, what = 'directory'): void {
+  if (typeof path !== 'string' || path.trim() === '')
+    throw new FileWriteError(String(path), `cannot write ${what} "${path}": the name is empty`);
+  let s: Stats;
+  try {
+    s = statSync(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return; // a new directory
+    throw writeError(path, e, what);
+  }
+  if (!s.isDirectory())
+    throw new FileWriteError(
+      path,
+      `cannot write ${what} ${path}: it is ${kindOf(s)}, not a directory; give the path of a directory to create or replace`,
+      'ENOTDIR',
+    );
+}
+
+/** The error of a failed write at `path` (e.g. a rename onto it), naming it and the system's reason. */
+export function dirWriteError(path: string, e: unknown, what = 'directory'): FileWriteError {
+  return writeError(path, e, what);
+}
+
 /** The error of a failed write, naming the user's path (not a temp file) and the system's reason. */
 function writeError(path: string, e: unknown, what?: string): FileWriteError {
   if (e instanceof FileWriteError) return e;

@@ -1,4 +1,5 @@
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, lstatSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { matgemmaConfig, type MatGemmaConfig } from '../../models/matgemma/config';
@@ -188,6 +189,27 @@ describe('saveHFDirectory → loadHFDirectory', () => {
       /exists and is not a Hugging Face directory \(no config\.json\); refusing to replace it/,
     );
     expect(readFileSync(join(dir, 'notes.txt'), 'utf8')).toBe('mine');
+  });
+
+  it('refuses a path that is a FIFO, a file or empty before writing, naming it', async () => {
+    const root = tempDir();
+    const fifo = join(root, 'pipe');
+    execFileSync('mkfifo', [fifo]);
+    const file = join(root, 'file.bin');
+    writeFileSync(file, 'mine');
+    const config = matgemmaConfig('tiny');
+    await expect(saveHFDirectory(fifo, config, randomEntries(config))).rejects.toThrow(
+      `cannot write the Hugging Face directory ${fifo}: it is a FIFO (named pipe), not a directory`,
+    );
+    await expect(saveHFDirectory(file, config, randomEntries(config))).rejects.toThrow(
+      `cannot write the Hugging Face directory ${file}: it is a regular file, not a directory`,
+    );
+    await expect(saveHFDirectory('', config, randomEntries(config))).rejects.toThrow(
+      'cannot write the Hugging Face directory "": the name is empty',
+    );
+    expect(lstatSync(fifo).isFIFO()).toBe(true);
+    expect(readFileSync(file, 'utf8')).toBe('mine');
+    expect(readdirSync(root).sort()).toEqual(['file.bin', 'pipe']); // no temp directory left
   });
 
   it('refuses weights that do not fit the config, and norm/embedding mixes no HF model has', async () => {

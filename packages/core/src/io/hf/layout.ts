@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { CheckpointError } from '../../errors';
-import { writeFileAtomic } from '../atomic-write';
+import { CheckpointError, MatformerError } from '../../errors';
+import { checkWritableDir, dirWriteError, writeFileAtomic } from '../atomic-write';
 import {
   SafetensorsReader,
   tensorBytes,
@@ -169,6 +169,7 @@ export async function writeHFDirectory(
 ): Promise<void> {
   if (opts.maxShardBytes !== undefined && !(opts.maxShardBytes > 0))
     throw new CheckpointError(`maxShardBytes must be > 0, got ${opts.maxShardBytes}`);
+  checkWritableDir(dir, 'the Hugging Face directory'); // a file, FIFO or device: nothing is written
   if (existsSync(dir)) {
     const entries = await readdir(dir);
     if (entries.length > 0 && !entries.includes(CONFIG_FILE))
@@ -181,9 +182,13 @@ export async function writeHFDirectory(
     if (seen.has(t.name)) throw new CheckpointError(`${dir}: tensor "${t.name}" written twice`);
     seen.add(t.name);
   }
-  await mkdir(dirname(dir), { recursive: true });
   const tmp = `${dir}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`;
-  await mkdir(tmp);
+  try {
+    await mkdir(dirname(dir), { recursive: true });
+    await mkdir(tmp);
+  } catch (e) {
+    throw dirWriteError(dir, e, 'the Hugging Face directory'); // names the user's path, not tmp
+  }
   try {
     const total = tensors.reduce((a, t) => a + tensorBytes(t), 0);
     const shards =
@@ -215,6 +220,6 @@ export async function writeHFDirectory(
     } else await rename(tmp, dir);
   } catch (e) {
     await rm(tmp, { recursive: true, force: true }).catch(() => undefined);
-    throw e;
+    throw e instanceof MatformerError ? e : dirWriteError(dir, e, 'the Hugging Face directory');
   }
 }
