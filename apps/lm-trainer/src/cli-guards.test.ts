@@ -1,25 +1,10 @@
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-
-const run = promisify(execFile);
-const cli = join(import.meta.dirname, 'cli.ts');
-const tsx = ['tsx', '--conditions=@matformer/source', cli];
-const env = { ...process.env, MATFORMER_BACKEND: 'wasm' };
-
-async function lmTrainer(...args: string[]) {
-  try {
-    const { stdout, stderr } = await run('npx', [...tsx, ...args], { env, timeout: 120_000 });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-}
+import { cliArgv, cliEnv, lmTrainer } from './test-cli';
 
 /** stderr without npm's own warnings (npx prints them). */
 const errLines = (stderr: string) =>
@@ -35,9 +20,9 @@ describe('lm-trainer CLI guards', () => {
   it('refuses a second trainer (even with --force) or a search while one runs on the directory', async () => {
     const runDir = join(dir, 'busy');
     const first = spawn(
-      'npx',
-      [...tsx, 'train', '--preset', 'tiny', '--steps', '100000', '--run', runDir],
-      { env, stdio: 'ignore', detached: true },
+      process.execPath,
+      cliArgv('train', '--preset', 'tiny', '--steps', '100000', '--run', runDir),
+      { env: cliEnv, stdio: 'ignore', detached: true },
     );
     try {
       for (let i = 0; i < 600 && !existsSync(join(runDir, '.lock')); i++)
@@ -54,7 +39,7 @@ describe('lm-trainer CLI guards', () => {
         );
       }
     } finally {
-      process.kill(-first.pid!, 'SIGKILL'); // the whole group: npx, tsx and node
+      process.kill(-first.pid!, 'SIGKILL'); // the whole group
     }
   }, 120_000);
 

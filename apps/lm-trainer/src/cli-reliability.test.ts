@@ -1,25 +1,12 @@
-import { execFile, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, lstatSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { lmTrainer } from './test-cli';
 
 // Issue #23: each probe gets one line naming the input, exit 1, and no native log or stack.
-const cli = join(import.meta.dirname, 'cli.ts');
-const env = { ...process.env, MATFORMER_BACKEND: 'wasm' };
-
-function lmTrainer(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ['--import', 'tsx/esm', '--conditions=@matformer/source', cli, ...args],
-      { env, timeout: 240_000, maxBuffer: 2 ** 26 },
-      (e, stdout, stderr) =>
-        resolve({ code: e ? ((e as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
 
 /** The error lines of stderr (npm's own warnings and the backend line left out). */
 const errorLines = (stderr: string) =>

@@ -1,30 +1,9 @@
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-
-const run = promisify(execFile);
-const cli = join(import.meta.dirname, 'cli.ts');
-
-/** Runs the CLI from source (tsx), returning exit code and output; never throws. */
-async function lmTrainer(
-  ...args: string[]
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(
-      'npx',
-      ['tsx', '--conditions=@matformer/source', cli, ...args],
-      { env: { ...process.env, MATFORMER_BACKEND: 'wasm' }, timeout: 120_000 },
-    );
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-}
+import { lmTrainer } from './test-cli';
 
 describe('lm-trainer CLI', () => {
   let dir: string;

@@ -1,14 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
 import { SKIP, type Widths } from '../../config';
-import { ConfigError } from '../../errors';
 import type { LayerKV } from '../../layers/attention';
 import { gatedFFN } from '../../layers/gated-ffn';
 import { gqaAttention } from '../../layers/gqa-attention';
 import type { InferenceCache } from '../../layers/inference-cache';
 import { matMul, matMulT } from '../../layers/matmul';
 import { rmsNorm } from '../../layers/rms-norm';
-import { checkDecodeInput, disposeCache, type KVCache } from '../matlm/model';
-import { crossEntropy, NestedModel } from '../nested-model';
+import { checkDecodeInput, DecoderLM, type KVCache } from '../decoder-lm';
 import { weight } from '../typed-weights';
 import type { Params } from '../weight-spec';
 import type { MatGemmaConfig } from './config';
@@ -21,7 +19,7 @@ import { matgemmaBlocks, type MatGemmaBlockWeights } from './weights';
  * RMSNorm, rotary positions and grouped-query attention; a final RMSNorm; a head tied to the
  * embedding or its own `lm_head`; optional soft-capping of the logits.
  */
-export class MatGemma extends NestedModel<MatGemmaConfig> {
+export class MatGemma extends DecoderLM<MatGemmaConfig> {
   private readonly tokEmb: tf.Tensor2D; // [V, C]
   private readonly lmHead: tf.Tensor2D; // [V, C]: tok_emb when tied
   private readonly normF: tf.Tensor1D; // [C]
@@ -41,15 +39,6 @@ export class MatGemma extends NestedModel<MatGemmaConfig> {
 
   static create(config: MatGemmaConfig, seed = 0): MatGemma {
     return new MatGemma(config, undefined, seed);
-  }
-
-  /** Logits [B, T, V] for tokens [B, T] at the given widths (default: every layer full). */
-  forward(tokens: tf.Tensor2D, widths?: number | Widths): tf.Tensor3D {
-    return tf.tidy(() => {
-      const { logits, cache } = this.forwardCached(tokens, widths);
-      disposeCache(cache);
-      return logits;
-    });
   }
 
   /**
@@ -114,15 +103,6 @@ export class MatGemma extends NestedModel<MatGemmaConfig> {
         : matMulT(hF, this.lmHead); // [B·T, V]
       if (c.finalSoftcap > 0) logits = tf.tanh(logits.div(c.finalSoftcap)).mul(c.finalSoftcap);
       return { logits: logits.reshape([B, T, c.vocabSize]) as tf.Tensor3D, cache: { layers: kv } };
-    });
-  }
-
-  /** Mean next-token cross-entropy (nats) of tokens [B, T] against targets [B, T]. */
-  loss(tokens: tf.Tensor2D, targets: tf.Tensor2D, widths?: number | Widths): tf.Scalar {
-    return tf.tidy(() => {
-      const logits = this.forward(tokens, widths); // [B, T, V]
-      const [B, T, V] = logits.shape;
-      return crossEntropy(logits.reshape([B * T, V]), targets.reshape([B * T]));
     });
   }
 }
