@@ -1,4 +1,3 @@
-import { PNG } from 'pngjs';
 import { describe, expect, it } from 'vitest';
 import { grayToPng } from './png';
 import { pngHeader, PngStructureError } from '@matformer/train';
@@ -24,18 +23,13 @@ describe('pngHeader', () => {
     expect(pngHeader(Buffer.from('GIF89a........'))).toBeUndefined();
   });
 
-  it('refuses a second IHDR, which the decoder would size its canvas from', async () => {
+  it('refuses a second IHDR, which the decoder would size its canvas from', () => {
     const bomb = pngWithSecondIhdr(16384, 16384);
     expect(bomb.length).toBeLessThan(110);
-    // pngjs takes the canvas (the allocation to prevent) from the second IHDR. (Whether its
-    // decode then succeeds depends on uninitialised memory, so only its metadata is checked.)
-    const claimed = await new Promise<number[]>((resolve) => {
-      const png = new PNG();
-      png.on('metadata', (m: { width: number; height: number }) => resolve([m.width, m.height]));
-      png.on('error', () => undefined);
-      png.parse(pngWithSecondIhdr(1000, 1000));
-    });
-    expect(claimed).toEqual([1000, 1000]);
+    // pngjs sizes its canvas (the allocation to prevent) from the last IHDR it meets: its
+    // 'metadata' event reports 1000×1000 for pngWithSecondIhdr(1000, 1000). Its decode then
+    // fails or not depending on uninitialised memory, from a stream with no error listener,
+    // so it is not run here.
     expect(() => pngHeader(bomb)).toThrow(
       new PngStructureError(
         'a second IHDR chunk at byte 33 claiming 16384×16384; a PNG has exactly one',
