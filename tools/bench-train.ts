@@ -3,8 +3,9 @@
  *   npm run bench:train -- [--steps 5] [--batch 8] [--seq 128] [--threads 2] [--no-rss]
  * Prints tokens/s of joint training (all granularities per step) and plain full-width training
  * on the tfjs engine (its default backend, two threads) and on onnxruntime-node, the achieved
- * training GFLOP/s (cost model: 3 × forward FLOPs per token) as a share of onnxruntime's raw
- * fp32 matmul rate measured in the same run at the FFN's shape, and peak RSS of ORT training
+ * training GFLOP/s (cost model: 3 × forward FLOPs per token) as a share of the machine's fp32
+ * peak — onnxruntime's MatMul at 2048³ with the same threads, measured in the same run (the FFN's
+ * own shape is printed too: small shapes run below peak) — and peak RSS of ORT training
  * for `small` at batch 8 and `base` at batch 16 (each in its own process).
  */
 import * as tf from '@tensorflow/tfjs';
@@ -70,20 +71,20 @@ if (args['rss-child']) {
   process.exit(0);
 }
 
-/** onnxruntime's fp32 matmul rate at the FFN's shape [B·T, C] × [C, dFF], same threads. */
-async function ortMatmulGflops(C: number, F: number): Promise<number> {
+/** onnxruntime's fp32 matmul rate (GFLOP/s) for [M, K] · [K, N], same threads, median of 25 after 5. */
+async function ortMatmulGflops(M: number, K: number, N: number): Promise<number> {
   const ort = await loadOrt();
   const g = new GraphBuilder(17);
-  const a = g.input('a', DataType.FLOAT, [B * T, C]);
-  const b = g.input('b', DataType.FLOAT, [C, F]);
+  const a = g.input('a', DataType.FLOAT, [M, K]);
+  const b = g.input('b', DataType.FLOAT, [K, N]);
   g.op('MatMul', [a, b], {}, 'y');
-  g.output('y', DataType.FLOAT, [B * T, F]);
+  g.output('y', DataType.FLOAT, [M, N]);
   const s = await createSession(encodeGraph(g, { name: 'mm', producer: 'bench' }), 'matmul', {
     intraOpNumThreads: threads,
   });
   const feeds = {
-    a: new ort.Tensor('float32', new Float32Array(B * T * C).fill(0.5), [B * T, C]),
-    b: new ort.Tensor('float32', new Float32Array(C * F).fill(0.25), [C, F]),
+    a: new ort.Tensor('float32', new Float32Array(M * K).fill(0.5), [M, K]),
+    b: new ort.Tensor('float32', new Float32Array(K * N).fill(0.25), [K, N]),
   };
   const ms: number[] = [];
   for (let i = 0; i < 30; i++) {
@@ -92,7 +93,7 @@ async function ortMatmulGflops(C: number, F: number): Promise<number> {
     ms.push(performance.now() - t0);
   }
   await s.release();
-  return (2 * B * T * C * F) / median(ms.slice(5)) / 1e6;
+  return (2 * M * K * N) / median(ms.slice(5)) / 1e6;
 }
 
 const backend = await selectBackend();
@@ -105,11 +106,17 @@ const jointFlops = config.granularities.reduce(
 console.log(
   `small MatLM, batch ${B} × seq ${T}, ${threads} threads; median of ${steps} steps after 1 warm-up; tfjs backend: ${describeBackend(backend)}`,
 );
-const raw = await ortMatmulGflops(config.dModel, config.dFF);
-console.log(
-  `onnxruntime raw fp32 matmul [${B * T}×${config.dModel}]·[${config.dModel}×${config.dFF}]: ${raw.toFixed(0)} GFLOP/s\n`,
+// The process's first onnxruntime session runs its MatMul at about half speed (measured: 160 vs
+// 300 GFLOP/s on this machine): take the better of two sessions as the peak.
+const peak = Math.max(
+  await ortMatmulGflops(2048, 2048, 2048),
+  await ortMatmulGflops(2048, 2048, 2048),
 );
-console.log('engine  mode    tokens/s  train GFLOP/s  % of raw matmul');
+const ffnShape = await ortMatmulGflops(B * T, config.dModel, config.dFF);
+console.log(
+  `fp32 peak, onnxruntime MatMul 2048³: ${peak.toFixed(0)} GFLOP/s; at the FFN's shape [${B * T}×${config.dModel}]·[${config.dModel}×${config.dFF}]: ${ffnShape.toFixed(0)} GFLOP/s (${((100 * ffnShape) / peak).toFixed(0)}% of peak)\n`,
+);
+console.log('engine  mode    tokens/s  train GFLOP/s  % of fp32 peak');
 const results: Record<string, number> = {};
 for (const kind of ['joint', 'plain'] as const) {
   for (const engine of ['tfjs', 'ort'] as const) {
@@ -117,7 +124,7 @@ for (const kind of ['joint', 'plain'] as const) {
     const gflops = (tps * 3 * (kind === 'joint' ? jointFlops : fullFlops)) / 1e9;
     results[`${engine}-${kind}`] = tps;
     console.log(
-      `${engine.padEnd(6)}  ${kind.padEnd(6)}  ${tps.toFixed(0).padStart(8)}  ${gflops.toFixed(1).padStart(13)}  ${((100 * gflops) / raw).toFixed(0).padStart(14)}%`,
+      `${engine.padEnd(6)}  ${kind.padEnd(6)}  ${tps.toFixed(0).padStart(8)}  ${gflops.toFixed(1).padStart(13)}  ${((100 * gflops) / peak).toFixed(0).padStart(13)}%`,
     );
   }
 }
