@@ -7,6 +7,7 @@ import {
   isHFDirectory,
   languageModelOf,
   loadHFModel,
+  type AnyModel,
   type LanguageModel,
 } from '@matformer/core';
 import { runPath } from '@matformer/train';
@@ -52,4 +53,12 @@ export async function loadRunModel(o: {
     model.dispose();
     throw e;
   }
+}
+
+/**
+ * The model to export: a checkpoint file of any family (a MatViT too), else what
+ * `loadRunModel` reads (a run or a Hugging Face directory: a language model).
+ */
+export async function loadExportModel(o: { run?: string; checkpoint?: string }): Promise<AnyModel> {
+  return o.checkpoint && !isHFDirectory(o.checkpoint) ? loadModel(o.checkpoint) : loadRunModel(o);
 }

@@ -1,18 +1,11 @@
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
-import {
-  familyOf,
-  forwardFlops,
-  isHFDirectory,
-  loadModel,
-  paramCount,
-  type AnyModel,
-} from '@matformer/core';
+import { familyOf, forwardFlops, paramCount } from '@matformer/core';
 import { exportOnnx, supportedOpsets, type Opset } from '@matformer/core/onnx';
 import { widthsFromSliceArgs } from '@matformer/mixnmatch';
 import { widthsArg } from '../options';
 import { defaultRunDir, setupBackend } from '../run-setup';
-import { loadRunModel } from '../load-run';
+import { loadExportModel } from '../load-run';
 import { checkOutFile } from '../out-path';
 import { exportHF } from './hf';
 
@@ -60,11 +53,7 @@ export function registerExport(program: Command): void {
       if (o.format !== 'onnx') return exportHF(o, cmd); // --format hf: a directory
       checkOutFile('--out', o.out);
       await setupBackend(o.backend, true);
-      // A checkpoint file may hold a MatViT too; a run directory always holds a MatLM.
-      const model: AnyModel =
-        o.checkpoint && !isHFDirectory(o.checkpoint)
-          ? await loadModel(o.checkpoint)
-          : await loadRunModel(o);
+      const model = await loadExportModel(o);
       try {
         const widths = (await widthsFromSliceArgs(o, model.config)) ?? o.widths;
         const info = await exportOnnx(model, o.out, { widths, opset: o.opset });

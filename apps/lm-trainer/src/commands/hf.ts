@@ -6,7 +6,6 @@ import {
   readHFConfig,
   hfDTypes,
   isHFDirectory,
-  loadModel,
   saveHFModel,
   sliceHFDirectory,
   type AnyModel,
@@ -15,7 +14,7 @@ import {
   type Widths,
 } from '@matformer/core';
 import { widthsFromSliceArgs } from '@matformer/mixnmatch';
-import { hfDirOf, loadRunModel } from '../load-run';
+import { hfDirOf, loadExportModel } from '../load-run';
 import { int, widthsArg } from '../options';
 import { setupBackend } from '../run-setup';
 
@@ -114,10 +113,7 @@ export async function exportHF(
     }
   }
   await setupBackend(o.backend, true);
-  const model: AnyModel =
-    o.checkpoint && !isHFDirectory(o.checkpoint)
-      ? await loadModel(o.checkpoint)
-      : await loadRunModel(o);
+  const model = await loadExportModel(o);
   try {
     const widths = await widthsOf(o, model.config.nLayers, model.config);
     const sub = widths ? extract(model, widths) : model;
