@@ -77,6 +77,11 @@ export interface TrainerInit {
    * (default: all of them). More threads than cores only slow onnxruntime down.
    */
   threads?: number;
+  /**
+   * Engine 'ort': onnxruntime's fused contrib ops in the training graph (default true); false
+   * builds it from standard ONNX ops only, the reference the fused graph is tested against.
+   */
+  fusedOps?: boolean;
 }
 
 /** The values of TrainerInit.engine. */
@@ -174,6 +179,7 @@ export class Trainer {
       OrtTraining.start(this.task.model, this.optimizer, {
         device: this.init.device,
         threads: this.init.threads,
+        fusedOps: this.init.fusedOps,
       }),
     );
     return this.ort;

@@ -51,7 +51,15 @@ export class GraphBuilder {
   private prefix = '';
   private readonly consts = new Map<string, string>();
 
-  constructor(readonly opset: number) {}
+  /**
+   * `contribOps`: the graph may use onnxruntime's fused contrib ops (com.microsoft, e.g. FastGelu)
+   * where a layer has one. For graphs only onnxruntime runs (training, scoring); exported files
+   * stay standard ONNX, and onnxruntime fuses those itself at load time.
+   */
+  constructor(
+    readonly opset: number,
+    readonly o: { contribOps?: boolean } = {},
+  ) {}
 
   /** Runs `fn` with node names prefixed by `scope` (e.g. "blocks.3/attn"). */
   scope<T>(scope: string, fn: () => T): T {
@@ -152,8 +160,17 @@ export interface EncodeOptions {
   irVersion?: number;
   /** String metadata stored in the model (metadata_props). */
   metadata?: Record<string, string>;
-  /** Extra operator domains the graph uses, e.g. { 'com.microsoft': 1 }. */
+  /**
+   * Extra operator domains the graph uses, e.g. { 'com.microsoft': 1 }; a domain a node names
+   * and this leaves out is imported at version 1.
+   */
   domains?: Record<string, number>;
+}
+
+/** The operator domains a graph imports: those given, and version 1 of any other a node uses. */
+function domainsOf(nodes: NodeMsg[], given: Record<string, number> = {}): Record<string, number> {
+  const used = nodes.flatMap((n) => (n.domain && !(n.domain in given) ? [n.domain] : []));
+  return { ...given, ...Object.fromEntries(used.map((d) => [d, 1])) };
 }
 
 /** The ModelProto bytes of a built graph. */
@@ -167,7 +184,10 @@ export function encodeGraph(
     docString: o.doc ?? '',
     opsetImport: [
       { domain: '', version: g.opset },
-      ...Object.entries(o.domains ?? {}).map(([domain, version]) => ({ domain, version })),
+      ...Object.entries(domainsOf(g.nodes, o.domains)).map(([domain, version]) => ({
+        domain,
+        version,
+      })),
     ],
     metadataProps: Object.entries(o.metadata ?? {}).map(([key, value]) => ({ key, value })),
     graph: {

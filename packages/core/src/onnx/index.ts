@@ -40,7 +40,7 @@ export {
   type DecoderExportOptions,
   type DecoderGraphOptions,
 } from './lm-decoder';
-export { QUANTIZE_CHOICES } from './decoder-parts';
+export { MS, QUANTIZE_CHOICES } from './decoder-parts';
 export {
   OnnxDecoderEngine,
   type OnnxDecoderState,

@@ -1,3 +1,4 @@
+import { MS } from './decoder-parts';
 import type { GraphBuilder } from './graph';
 
 /** Adds a model weight (by checkpoint name) to the graph on first use and returns its value name. */
@@ -23,8 +24,12 @@ export function layerNorm(g: GraphBuilder, x: string, w: WeightFn, p: string, ep
  * our tfjs gelu (x + 0.044715·x³ factored). From opset 20 the standard Gelu op has
  * `approximate="tanh"`; before that it is spelled out in primitive ops, in the exact
  * arrangement onnxruntime's FastGeluFusion recognises, so it still runs as one fused kernel.
+ * A graph with contrib ops (training) names FastGelu itself: fusion cannot happen there, since
+ * the backward pass reads the intermediate values, and nine passes over [N, m] cost as much as
+ * the FFN's matmuls.
  */
 export function gelu(g: GraphBuilder, x: string): string {
+  if (g.o.contribOps) return g.opN('FastGelu', [x], {}, { domain: MS })[0];
   if (g.opset >= 20) return g.op('Gelu', [x], { approximate: { string: 'tanh' } });
   const one = g.f32([1], []);
   const poly = g.op('Add', [g.op('Mul', [g.op('Mul', [x, g.f32([0.044715], [])]), x]), one]); // 1 + 0.044715·x²

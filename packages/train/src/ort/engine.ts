@@ -32,6 +32,12 @@ export interface OrtEngineOptions {
   device?: OrtDevice;
   /** Intra-op threads: an integer from 1 to the cores this process may use (the default). */
   threads?: number;
+  /**
+   * onnxruntime's fused contrib ops (com.microsoft FastGelu, ...) in the training and scoring
+   * graphs (default true); false: standard ONNX ops only, the reference the fused graphs are
+   * tested against.
+   */
+  fusedOps?: boolean;
 }
 
 /** A compiled training graph with its output buffers, reused every step. */
@@ -54,6 +60,7 @@ export class OrtGradientEngine {
   private readonly sessions = new Map<string, Promise<TrainSession>>();
   private readonly scorers = new Map<string, Promise<Ort.InferenceSession>>();
   private readonly ortOptions: OrtOptions;
+  private readonly fusedOps: boolean;
 
   private constructor(
     private readonly ort: typeof Ort,
@@ -75,6 +82,7 @@ export class OrtGradientEngine {
       intraOpNumThreads: opts.threads ?? availableParallelism(),
       enableMemPattern: false,
     };
+    this.fusedOps = opts.fusedOps ?? true;
   }
 
   /** An engine holding a copy of `params` (a model's weights, by checkpoint name). */
@@ -111,7 +119,13 @@ export class OrtGradientEngine {
       submodels.map(() => 1),
     );
     const bytes = await buildTrainGraph(
-      { config: this.config, submodels, inputShape: batch.x.shape, targets: batch.y.size },
+      {
+        config: this.config,
+        submodels,
+        inputShape: batch.x.shape,
+        targets: batch.y.size,
+        fusedOps: this.fusedOps,
+      },
       (probe, outputs) => probeShapes(probe, outputs, feeds, this.ortOptions, batch.x.shape),
     );
     const session = await this.session(bytes, 'the training graph');
@@ -180,7 +194,10 @@ export class OrtGradientEngine {
     const key = `${submodelsKey(submodels)}${o.logits ? '+logits' : ''}`;
     let s = this.scorers.get(key);
     if (!s) {
-      s = this.session(buildScoreGraph(this.config, submodels, o), 'the scoring graph');
+      s = this.session(
+        buildScoreGraph(this.config, submodels, { ...o, fusedOps: this.fusedOps }),
+        'the scoring graph',
+      );
       this.scorers.set(key, s);
     }
     const out = await (await s).run(this.feeds(batch));

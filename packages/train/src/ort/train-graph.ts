@@ -69,9 +69,9 @@ function parameterInputs(g: GraphBuilder, config: ModelConfig): Map<string, numb
 export function buildScoreGraph(
   config: ModelConfig,
   submodels: Widths[],
-  o: { logits?: boolean } = {},
+  o: { logits?: boolean; fusedOps?: boolean } = {},
 ): Uint8Array {
-  const g = new GraphBuilder(17);
+  const g = new GraphBuilder(17, { contribOps: o.fusedOps ?? true });
   parameterInputs(g, config);
   const spec = modelInput(config);
   const input = g.input(spec.name, spec.elemType, spec.shape);
@@ -100,6 +100,8 @@ export interface TrainGraphSpec {
   inputShape: number[];
   /** Number of targets in a batch (B·T for a language model, B for images). */
   targets: number;
+  /** onnxruntime's fused contrib ops where a layer has one (default true); false: standard ops only. */
+  fusedOps?: boolean;
 }
 
 /**
@@ -114,7 +116,7 @@ export async function buildTrainGraph(
   probe: (bytes: Uint8Array, outputs: string[]) => Promise<Map<string, number[]>>,
 ): Promise<Uint8Array> {
   const { config, submodels } = spec;
-  const g = new GraphBuilder(17);
+  const g = new GraphBuilder(17, { contribOps: spec.fusedOps ?? true });
   const shapes = parameterInputs(g, config);
   const inputSpec = modelInput(config);
   const input = g.input(inputSpec.name, inputSpec.elemType, spec.inputShape);
