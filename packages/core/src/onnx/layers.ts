@@ -1,5 +1,5 @@
 import { MS } from './decoder-parts';
-import type { GraphBuilder } from './graph';
+import type { Attr, GraphBuilder } from './graph';
 
 /** Adds a model weight (by checkpoint name) to the graph on first use and returns its value name. */
 export type WeightFn = (name: string) => string;
@@ -38,6 +38,11 @@ export function gelu(g: GraphBuilder, x: string): string {
   return g.op('Mul', [onePlusTanh, g.op('Mul', [x, g.f32([0.5], [])])]);
 }
 
+/** Split into `n` equal parts along `axis` (from opset 18 the count is an attribute). */
+function splitAttrs(g: GraphBuilder, axis: number, n: number): Record<string, Attr> {
+  return { axis: { int: axis }, ...(g.opset >= 18 ? { num_outputs: { int: n } } : {}) };
+}
+
 export interface BlockIO {
   /** Residual stream [N, C], N = B·T. */
   x: string;
@@ -62,10 +67,12 @@ export function block(g: GraphBuilder, w: WeightFn, l: number, d: TrunkDims, io:
       const heads = g.op('Transpose', [g.op('Reshape', [qkv, io.qkvShape])], {
         perm: { ints: [2, 0, 3, 1, 4] },
       }); // [B, T, 3, H, hd] → [3, B, H, T, hd]
-      const pick = (i: number) => g.op('Gather', [heads, g.i64([i], [])], { axis: { int: 0 } }); // [B, H, T, hd]
-      const q = pick(0);
-      let k = pick(1);
-      let v = pick(2);
+      // One Split, not three Gathers: its gradient is one Concat, where the Gathers' would be
+      // three zero-padded copies of [3, B, H, T, hd] and their sum.
+      const parts = g.opN('Split', [heads], splitAttrs(g, 0, 3), { count: 3 }); // 3 × [1, B, H, T, hd]
+      const [q, k0, v0] = parts.map((t) => g.op('Squeeze', [t, g.i64([0])])); // [B, H, T, hd]
+      let k = k0;
+      let v = v0;
       if (io.past) {
         // Cache first, new positions after: [B, H, P+T, hd], also returned as the next cache.
         k = g.op('Concat', [io.past.k, k], { axis: { int: 2 } }, io.present?.k);

@@ -144,6 +144,15 @@ describe('gradient rules against finite differences', () => {
       (g, [a]) => g.op('Softmax', [a], { axis: { int: -1 } }),
     ],
     Reshape: [[{ shape: [2, 6] }], (g, [a]) => g.op('Reshape', [a, g.i64([3, -1])])],
+    'Split (3 equal parts, one unused)': [
+      [{ shape: [3, 2, 2] }],
+      (g, [a]) => {
+        const [p, , r] = g.opN('Split', [a], { axis: { int: 0 } }, { count: 3 });
+        return g.op('Mul', [p, r]);
+      },
+    ],
+    Squeeze: [[{ shape: [1, 3] }], (g, [a]) => g.op('Squeeze', [a, g.i64([0])])],
+    Unsqueeze: [[{ shape: [3] }], (g, [a]) => g.op('Unsqueeze', [a, g.i64([1])])],
     Transpose: [
       [{ shape: [2, 3, 2] }],
       (g, [a]) => g.op('Transpose', [a], { perm: { ints: [2, 0, 1] } }),

@@ -318,6 +318,28 @@ export const vjpRules: Record<string, VjpRule> = {
       return [padTo(g, d!, begin, shape(n.output[0]), xs)];
     },
   },
+  Split: {
+    // The pieces' gradients side by side again; a piece no gradient reached contributes zeros.
+    vjp: ({ g, node: n, dy, shape, constant }) => {
+      const xs = shape(n.input[0]);
+      const axis = (int(n, 'axis', 0) + xs.length) % xs.length;
+      const sizes = n.input[1]
+        ? constant(n.input[1])
+        : n.output.map(() => xs[axis] / n.output.length);
+      if (!sizes || sizes.some((k) => !Number.isInteger(k)))
+        unsupported(n, 'computed or uneven sizes');
+      const zeros = (i: number) =>
+        g.op('ConstantOfShape', [g.i64(xs.map((d, a) => (a === axis ? sizes[i] : d)))]);
+      const parts = n.output.map((_, i) => dy[i] ?? zeros(i));
+      return [parts.length > 1 ? g.op('Concat', parts, { axis: { int: axis } }) : parts[0]];
+    },
+  },
+  Squeeze: {
+    vjp: ({ g, node: n, dy: [d], shape }) => [g.op('Reshape', [d!, g.i64(shape(n.input[0]))])],
+  },
+  Unsqueeze: {
+    vjp: ({ g, node: n, dy: [d], shape }) => [g.op('Reshape', [d!, g.i64(shape(n.input[0]))])],
+  },
   Expand: {
     vjp: ({ g, node: n, dy: [d], shape }) => [
       unbroadcast(g, d!, shape(n.output[0]), shape(n.input[0])),
