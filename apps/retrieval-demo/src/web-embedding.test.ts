@@ -157,7 +157,9 @@ describe.skipIf(!hasChromium)(`queries embedded in the browser (${CHROMIUM})`, (
       headers: { 'content-type': 'image/png' },
       body: new Blob([new Uint8Array(png)]),
     });
-    expect(maxDiff(shown.embedding, ref.embedding)).toBeLessThan(1e-4);
+    const diff = maxDiff(shown.embedding, ref.embedding);
+    console.log(`uploaded PNG, in-browser vs server embedding: max |Δ| ${diff.toExponential(2)}`);
+    expect(diff).toBeLessThan(1e-4);
     expect(shown.ids).toEqual(ref.neighbors.map((n) => n.id));
 
     expect(sent).toHaveLength(1);
