@@ -103,10 +103,15 @@ export async function imagePixels(blob, size) {
   return queryPixels(rgba, width, height, size);
 }
 
-/** The image's RGBA bytes as stored: no colour-space conversion, no premultiplied alpha. */
+/**
+ * The image's RGBA bytes as stored, as the server's decoders give them: no colour-space
+ * conversion, no EXIF rotation, no premultiplied alpha (the canvas still premultiplies, so only
+ * fully opaque pixels are exact).
+ */
 async function decodeRgba(blob) {
   const bitmap = await createImageBitmap(blob, {
     colorSpaceConversion: 'none',
+    imageOrientation: 'none',
     premultiplyAlpha: 'none',
   });
   const { width, height } = bitmap;
