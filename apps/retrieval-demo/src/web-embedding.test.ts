@@ -126,12 +126,22 @@ describe.skipIf(!hasChromium)(`queries embedded in the browser (${CHROMIUM})`, (
     console.log(
       `in-browser vs server embedding, max |Δ| over 12 queries: ${worst.toExponential(2)}`,
     );
+    expect(sent.length).toBe(answered); // one embedding per query, the slider's re-runs too
+    const sentBefore = sent.length;
+
+    // Three clicks without waiting: the page shows the last digit's answer.
+    for (const i of [1, 2, 9]) await page.click(`#digit-grid button[data-index="${i}"]`);
+    await page.waitForSelector('body[data-state="ready"]');
+    answered = Number(await page.getAttribute('body', 'data-queries'));
+    const lastRef = await serverAnswer(`/api/query?test=9&encoder=${state.encoders.at(-1)!.name}`);
+    expect((await answeredAfter(page, answered)).ids).toEqual(lastRef.neighbors.map((n) => n.id));
+    expect(await page.textContent('#query-label')).toBe(String(state.data.test.labels[9]));
     expect(await page.textContent('#runtime')).toMatch(
-      /^In-browser encoder: onnxruntime-web 1\.30\.0, wasm, WebGPU not used: .*, cross-origin isolated\.$/,
+      /^In-browser encoder: onnxruntime-web 1\.30\.0, wasm, WebGPU not used: [^,]+, \d+ threads?, cross-origin isolated\.$/,
     );
 
     // Every request with a body was an embedding: dim float32 values, the ones the page shows.
-    expect(sent.length).toBe(answered);
+    expect(sent.length - sentBefore).toBe(3); // the quick clicks sent one each
     const last = await answeredAfter(page, answered);
     for (const r of sent) {
       expect(new URL(r.url()).pathname).toBe('/api/query/embedding');

@@ -42,6 +42,8 @@ export class BrowserEncoder {
     this.whyNotWebGpu = whyNotWebGpu;
     /** Encoder name → Promise of its InferenceSession. */
     this.sessions = new Map();
+    /** The last run queued: runs go one at a time (the WebGPU builds' runs must not overlap). */
+    this.lastRun = Promise.resolve();
   }
 
   /** One line for the page: runtime, backend, threads. */
@@ -83,12 +85,16 @@ export class BrowserEncoder {
   /** The unit embedding [dim] of one image's pixels [size, size, 1] by the named encoder. */
   async embed(name, pixels, size) {
     const session = await this.session(name);
-    const input = new this.ort.Tensor('float32', pixels, [1, size, size, 1]);
-    const out = await session.run({ pixel_values: input });
-    const embedding = unitVector(out.embedding.data); // [dim]
-    input.dispose();
-    for (const t of Object.values(out)) t.dispose();
-    return embedding;
+    const run = this.lastRun.then(async () => {
+      const input = new this.ort.Tensor('float32', pixels, [1, size, size, 1]);
+      const out = await session.run({ pixel_values: input });
+      const embedding = unitVector(out.embedding.data); // [dim]
+      input.dispose();
+      for (const t of Object.values(out)) t.dispose();
+      return embedding;
+    });
+    this.lastRun = run.catch(() => {}); // a failed run does not block the next
+    return run;
   }
 }
 
