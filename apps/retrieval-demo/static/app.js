@@ -157,8 +157,8 @@ function previewOf(pixels, size) {
 }
 
 /**
- * The browser path: embed here, POST only the float32 values. Null (with why) when the
- * embedding cannot be made here, so the caller can use the server path instead.
+ * The browser path's first half: the query's unit embedding, made here ({ embedding, pixels,
+ * ms, backend }), or { why } it could not be, so the caller uses the server path instead.
  */
 async function embedHere(q, enc) {
   const here = await browserEncoder;
