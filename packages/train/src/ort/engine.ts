@@ -38,6 +38,11 @@ export interface OrtEngineOptions {
    * tested against.
    */
   fusedOps?: boolean;
+  /**
+   * Profile the training sessions: onnxruntime writes a JSON trace per session, named
+   * `<profile>_<date>.json`, when the engine is disposed (summarizeOrtProfile reads it).
+   */
+  profile?: string;
 }
 
 /** A compiled training graph with its output buffers, reused every step. */
@@ -61,6 +66,7 @@ export class OrtGradientEngine {
   private readonly scorers = new Map<string, Promise<Ort.InferenceSession>>();
   private readonly ortOptions: OrtOptions;
   private readonly fusedOps: boolean;
+  private readonly profile?: string;
 
   private constructor(
     private readonly ort: typeof Ort,
@@ -83,6 +89,7 @@ export class OrtGradientEngine {
       enableMemPattern: false,
     };
     this.fusedOps = opts.fusedOps ?? true;
+    this.profile = opts.profile;
   }
 
   /** An engine holding a copy of `params` (a model's weights, by checkpoint name). */
@@ -128,7 +135,7 @@ export class OrtGradientEngine {
       },
       (probe, outputs) => probeShapes(probe, outputs, feeds, this.ortOptions, batch.x.shape),
     );
-    const session = await this.session(bytes, 'the training graph');
+    const session = await this.session(bytes, 'the training graph', this.profile);
     const fetches: Record<string, Ort.Tensor> = {};
     for (const [name, t] of Object.entries(this.paramFeeds))
       fetches[io.grad(name)] = new this.ort.Tensor('float32', new Float32Array(t.size), t.dims);
@@ -139,9 +146,13 @@ export class OrtGradientEngine {
   }
 
   /** An onnxruntime session; a CUDA provider that will not start gets an error that says so. */
-  private async session(bytes: Uint8Array, what: string): Promise<Ort.InferenceSession> {
+  private async session(
+    bytes: Uint8Array,
+    what: string,
+    profileFilePrefix?: string,
+  ): Promise<Ort.InferenceSession> {
     try {
-      return await createSession(bytes, what, this.ortOptions);
+      return await createSession(bytes, what, { ...this.ortOptions, profileFilePrefix });
     } catch (e) {
       if (this.ortOptions.executionProviders?.[0] !== 'cuda') throw e;
       throw new MatformerError(cudaUnavailableMessage((e as Error).message));
@@ -220,10 +231,17 @@ export class OrtGradientEngine {
   }
 
   async dispose(): Promise<void> {
-    const sessions = [
-      ...[...this.sessions.values()].map((s) => s.then((t) => t.session)),
-      ...this.scorers.values(),
-    ];
+    const training = [...this.sessions.values()].map((s) => s.then((t) => t.session));
+    if (this.profile)
+      await Promise.all(
+        training.map((s) =>
+          s.then(
+            (x) => x.endProfiling(),
+            () => undefined,
+          ),
+        ),
+      );
+    const sessions = [...training, ...this.scorers.values()];
     this.sessions.clear();
     this.scorers.clear();
     await Promise.all(

@@ -51,17 +51,24 @@ export class OrtTraining {
     return Promise.all(subsets.map((s) => this.engine.prepare(batch as XYBatch, s)));
   }
 
-  /** One joint step: gradients, clip to `clip` (0 = off), AdamW at rate lr. */
+  /** One joint step: gradients, clip to `clip` (0 = off), AdamW at rate lr; with each phase's time. */
   async step(
     batch: unknown,
     submodels: Widths[],
     lambdas: number[],
     lr: number,
     clip: number,
-  ): Promise<{ losses: number[]; gradNorm: number }> {
+  ): Promise<{
+    losses: number[];
+    gradNorm: number;
+    phaseMs: { gradients: number; optimizer: number };
+  }> {
+    const t0 = performance.now();
     const { losses, grads } = await this.engine.gradients(batch as XYBatch, submodels, lambdas);
+    const t1 = performance.now();
     const gradNorm = this.optimizer.clipAndStep(this.engine.params, grads, lr, clip);
-    return { losses, gradNorm };
+    const phaseMs = { gradients: t1 - t0, optimizer: performance.now() - t1 };
+    return { losses, gradNorm, phaseMs };
   }
 
   evaluate(task: Task, submodels: Submodel[]): Promise<EvalRow[]> {
