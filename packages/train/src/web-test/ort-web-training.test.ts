@@ -6,7 +6,7 @@ import { bundleForBrowser, formatNodeImports } from './bundle';
 import { chromiumMissing, hasChromium, launchChromium, type Chromium } from './chromium';
 import { serveStatic, type StaticServer } from './serve';
 import { tinyRunText, tinyTrainingRun, type TinyRunSpec } from './tiny-run';
-import type { PageRunResult } from './tiny-run.page';
+import type { PageRunResult, ProbeResult } from './tiny-run.page';
 
 if (!hasChromium) console.warn(chromiumMissing('ort-web-training.test.ts'));
 
@@ -27,36 +27,77 @@ const relDiff = (a: number, b: number) => Math.abs(a - b) / Math.max(Math.abs(b)
 
 describe.skipIf(!hasChromium)('joint MatLM training on onnxruntime-web in Chromium', () => {
   let server: StaticServer;
+  let plainServer: StaticServer; // the same page without the COOP/COEP headers
   let browser: Chromium;
 
   beforeAll(async () => {
     const page = await bundleForBrowser(join(here, 'tiny-run.page.ts'));
     expect(page.nodeImports, formatNodeImports(page.nodeImports)).toEqual([]);
-    server = await serveStatic({
-      files: {
-        '/': {
-          body: '<!doctype html><script type="module" src="/app.js"></script>',
-          type: 'text/html',
-        },
-        '/favicon.ico': { body: '', type: 'image/x-icon' },
-        '/app.js': { body: page.code },
+    const files = {
+      '/': {
+        body: '<!doctype html><script type="module" src="/app.js"></script>',
+        type: 'text/html',
       },
+      '/favicon.ico': { body: '', type: 'image/x-icon' },
+      '/app.js': { body: page.code },
+    };
+    server = await serveStatic({
+      files,
       dirs: { '/ort/': ortDist },
     });
+    plainServer = await serveStatic({ files, dirs: { '/ort/': ortDist }, isolated: false });
     browser = await launchChromium();
-    await browser.page.goto(`${server.url}/`);
-    await browser.page.waitForFunction(
-      () => typeof (globalThis as { tinyRun?: unknown }).tinyRun === 'function',
-    );
   });
 
   afterAll(async () => {
     await browser?.close();
     await server?.close();
+    await plainServer?.close();
+  });
+
+  /** Loads the page afresh: onnxruntime-web not started, so configureOrtWeb may run. */
+  async function freshPage(base: string): Promise<void> {
+    await browser.page.goto(`${base}/`);
+    await browser.page.waitForFunction(() => 'probeOrt' in globalThis && 'tinyRun' in globalThis);
+  }
+
+  /** Starts onnxruntime-web on a fresh page with `settings` and runs a one-node model. */
+  async function probe(base: string, settings: Record<string, unknown>) {
+    await freshPage(base);
+    return browser.page.evaluate(
+      ([s]) =>
+        (globalThis as unknown as { probeOrt: (s: unknown) => Promise<ProbeResult> }).probeOrt(s),
+      [{ wasmPaths: `${base}/ort/`, ...settings }] as const,
+    );
+  }
+
+  it('asked for WebGPU where there is none (headless, no GPU), runs on wasm and says why', async () => {
+    const r = await probe(server.url, { device: 'webgpu' });
+    expect(r.y).toBe(7);
+    if (r.backend.device === 'wasm')
+      expect(r.backend.fallback).toMatch(/^webgpu unavailable, using wasm: /);
+    else expect(r.backend).toMatchObject({ device: 'webgpu', fallback: undefined });
+  });
+
+  it('uses one wasm thread on a page that is not cross-origin isolated', async () => {
+    const r = await probe(plainServer.url, {});
+    expect(r).toEqual({
+      y: 7,
+      backend: { device: 'wasm', threads: 1, crossOriginIsolated: false },
+    });
+    const isolated = await probe(server.url, {});
+    expect(isolated.backend.crossOriginIsolated).toBe(true);
+    const cores = await browser.page.evaluate(
+      () =>
+        (globalThis as unknown as { navigator: { hardwareConcurrency: number } }).navigator
+          .hardwareConcurrency,
+    );
+    expect(isolated.backend.threads).toBe(cores);
   });
 
   it('trains with the losses onnxruntime-node gives, step for step, and the loss goes down', async () => {
     const node = await tinyTrainingRun(spec);
+    await freshPage(server.url);
     let web: PageRunResult;
     try {
       web = await browser.page.evaluate(

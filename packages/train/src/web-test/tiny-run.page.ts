@@ -19,4 +19,24 @@ async function tinyRun(spec: TinyRunSpec, settings: OrtWebSettings): Promise<Pag
   return { ...result, backend: await web.ortBackend() };
 }
 
-(globalThis as { tinyRun?: typeof tinyRun }).tinyRun = tinyRun;
+// A one-node ONNX model (Identity, float[1] x -> y), to start a runtime on.
+const IDENTITY =
+  'CAg6NwoQCgF4EgF5IghJZGVudGl0eRIBZ1oPCgF4EgoKCAgBEgQKAggBYg8KAXkSCgoICAESBAoCCAFCAhAR';
+
+/** Starts onnxruntime-web with `settings`, runs the Identity model on 7, reports the backend. */
+export interface ProbeResult {
+  y: number;
+  backend: OrtWebBackend;
+}
+
+async function probeOrt(settings: OrtWebSettings): Promise<ProbeResult> {
+  web.configureOrtWeb(settings);
+  const ort = await web.loadOrt();
+  const bytes = Uint8Array.from(atob(IDENTITY), (c) => c.charCodeAt(0));
+  const session = await web.createSession(bytes, 'the Identity model');
+  const out = await session.run({ x: new ort.Tensor('float32', Float32Array.from([7]), [1]) });
+  await session.release();
+  return { y: (out.y.data as Float32Array)[0], backend: await web.ortBackend() };
+}
+
+Object.assign(globalThis, { tinyRun, probeOrt });
