@@ -1,8 +1,8 @@
-import { availableParallelism } from 'node:os';
 import type { Params, Widths } from '@matformer/core';
 import type { AdamW } from '../adamw';
 import type { EvalRow, Submodel } from '../evaluate';
 import type { Task } from '../task';
+import { availableParallelism, TwoThreadAdamW, WORKER_THREADS } from '../host';
 import { ArrayAdamW } from './array-adamw';
 import { OrtGradientEngine, type OrtEngineOptions } from './engine';
 import { evaluateTaskOrt } from './evaluate-ort';
@@ -36,13 +36,11 @@ export class OrtTraining {
     const ranks = Object.fromEntries(Object.entries(model.params).map(([n, p]) => [n, p.rank]));
     const size = Object.values(engine.params).reduce((s, p) => s + p.length, 0);
     const twoThreads =
-      (opts.threads ?? availableParallelism()) >= 2 && size >= TWO_THREAD_ADAMW_MIN_PARAMS;
+      WORKER_THREADS &&
+      (opts.threads ?? availableParallelism()) >= 2 &&
+      size >= TWO_THREAD_ADAMW_MIN_PARAMS;
     const adamw = twoThreads
-      ? (await import('../parallel/two-thread-adamw')).TwoThreadAdamW.start(
-          optimizer,
-          ranks,
-          engine.params,
-        )
+      ? TwoThreadAdamW.start(optimizer, ranks, engine.params)
       : new ArrayAdamW(optimizer, ranks);
     return new OrtTraining(engine, adamw);
   }
