@@ -1,7 +1,8 @@
-// The page side of the tiny training run: bundled (with onnxruntime-web) by the browser test and
-// loaded into Chromium, where the test calls globalThis.tinyRun.
+// The page of the browser test: bundled with onnxruntime-web and loaded into Chromium, where the
+// test calls globalThis.tinyRun (training), inferenceRun (decoding, embedding) and probeOrt.
 import * as onnx from '@matformer/core/onnx';
 import type { OrtWebBackend, OrtWebSettings } from '@matformer/core/onnx';
+import { inferenceRun, type InferenceResult, type InferenceSpec } from './inference-run';
 import { tinyTrainingRun, type TinyRunResult, type TinyRunSpec } from './tiny-run';
 
 // configureOrtWeb and ortBackend exist in the browser build of @matformer/core/onnx only; this
@@ -16,6 +17,15 @@ export type PageRunResult = TinyRunResult & { backend: OrtWebBackend };
 async function tinyRun(spec: TinyRunSpec, settings: OrtWebSettings): Promise<PageRunResult> {
   web.configureOrtWeb(settings);
   const result = await tinyTrainingRun(spec);
+  return { ...result, backend: await web.ortBackend() };
+}
+
+async function pageInference(
+  spec: InferenceSpec,
+  settings: OrtWebSettings,
+): Promise<InferenceResult & { backend: OrtWebBackend }> {
+  web.configureOrtWeb(settings);
+  const result = await inferenceRun(spec);
   return { ...result, backend: await web.ortBackend() };
 }
 
@@ -39,4 +49,4 @@ async function probeOrt(settings: OrtWebSettings): Promise<ProbeResult> {
   return { y: (out.y.data as Float32Array)[0], backend: await web.ortBackend() };
 }
 
-Object.assign(globalThis, { tinyRun, probeOrt });
+Object.assign(globalThis, { tinyRun, probeOrt, inferenceRun: pageInference });
