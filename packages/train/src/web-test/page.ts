@@ -37,6 +37,8 @@ const IDENTITY =
 export interface ProbeResult {
   y: number;
   backend: OrtWebBackend;
+  /** What configureOrtWeb says when called once onnxruntime-web has started. */
+  lateConfigure: string;
 }
 
 async function probeOrt(settings: OrtWebSettings): Promise<ProbeResult> {
@@ -46,7 +48,13 @@ async function probeOrt(settings: OrtWebSettings): Promise<ProbeResult> {
   const session = await web.createSession(bytes, 'the Identity model');
   const out = await session.run({ x: new ort.Tensor('float32', Float32Array.from([7]), [1]) });
   await session.release();
-  return { y: (out.y.data as Float32Array)[0], backend: await web.ortBackend() };
+  let lateConfigure = 'no error';
+  try {
+    web.configureOrtWeb({ device: 'wasm' });
+  } catch (e) {
+    lateConfigure = (e as Error).message;
+  }
+  return { y: (out.y.data as Float32Array)[0], backend: await web.ortBackend(), lateConfigure };
 }
 
 Object.assign(globalThis, { tinyRun, probeOrt, inferenceRun: pageInference });
