@@ -1,0 +1,382 @@
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  createModel,
+  flopsPerToken,
+  languageModelOf,
+  loadModel,
+  paramCount,
+  saveModel,
+  type LanguageModel,
+  type Widths,
+} from '@matformer/core';
+import { OnnxDecoderEngine, OnnxLMEngine } from '@matformer/core/onnx';
+import { generate } from '@matformer/speculative';
+import {
+  encodeBytes,
+  evaluateOnOrt,
+  lmTask,
+  loadTextCorpus,
+  MOBY_DICK,
+  Trainer,
+  type TextCorpus,
+} from '@matformer/train';
+import { buildPage } from './build-page';
+import { configOf, DATA_DEFAULTS, trainOptionsOf, type TrainSettings } from './page/settings';
+import { startServer, type RunningServer } from './server';
+
+// Debian's Chromium, driven by playwright-core (which ships no browser). CI installs it (.ci/run).
+const CHROMIUM = '/usr/bin/chromium';
+const hasChromium = existsSync(CHROMIUM);
+if (!hasChromium)
+  console.warn(
+    `web.test.ts skipped: ${CHROMIUM} not found. Install it with \`apt-get install chromium\` to run the browser test.`,
+  );
+
+/** The run both sides train: the tiny MatLM, a few steps, Moby Dick. */
+const SETTINGS: TrainSettings = {
+  arch: 'matlm',
+  preset: 'tiny',
+  steps: 24,
+  batchSize: 8,
+  lr: 0.01,
+  seed: 3,
+  evalEvery: 12,
+};
+const PROMPT = 'Call me Ishmael. ';
+const MAX_TOKENS = 40;
+
+type Body = Record<string, string | undefined>;
+const body = (page: Page): Promise<Body> => page.evaluate(() => ({ ...document.body.dataset }));
+const json = <T>(s: string | undefined): T => JSON.parse(s ?? 'null') as T;
+
+/** Waits until the page is ready and counter `key` (data-trainings, …) has reached n. */
+async function settled(page: Page, key: string, n: number): Promise<Body> {
+  await page.waitForFunction(
+    ([k, v]) =>
+      document.body.dataset.state === 'ready' && Number(document.body.dataset[k] ?? 0) >= v,
+    [key, n] as const,
+  );
+  return body(page);
+}
+
+/** Relative difference of two loss lists, entry by entry (the largest). */
+function maxRelDiff(a: number[], b: number[]): number {
+  expect(a.length).toBe(b.length);
+  return Math.max(...a.map((x, i) => Math.abs(x - b[i]) / Math.abs(b[i])));
+}
+
+/** The last-position logits of `prompt` from a Node engine (onnxruntime-node). */
+async function nodeNextLogits(engine: OnnxLMEngine | OnnxDecoderEngine, prompt: number[]) {
+  const { logits, state } = await engine.forward(prompt);
+  (engine as OnnxLMEngine).release(state as never);
+  return Array.from(logits.slice(logits.length - engine.vocabSize));
+}
+
+/** Greedy decoding in Node as `lm-trainer generate --temperature 0` runs it (onnxruntime-node). */
+async function cliGreedy(model: LanguageModel, widths: Widths): Promise<number[]> {
+  const engine = await OnnxDecoderEngine.fromModel(model, { widths, executionProviders: ['cpu'] });
+  try {
+    const r = await generate(engine, Array.from(encodeBytes(PROMPT)), {
+      maxNewTokens: MAX_TOKENS,
+      temperature: 0,
+      window: 'slide',
+    });
+    return r.tokens;
+  } finally {
+    engine.dispose();
+  }
+}
+
+describe.skipIf(!hasChromium)(`web-lab page in Chromium (${CHROMIUM})`, () => {
+  let server: RunningServer;
+  let context: BrowserContext;
+  let page: Page;
+  let tmp: string;
+  let corpus: TextCorpus;
+  const pageErrors: string[] = [];
+  /** The model the page downloaded, read back in Node. */
+  let downloaded: LanguageModel | undefined;
+
+  beforeAll(async () => {
+    tmp = await mkdtemp(join(tmpdir(), 'web-lab-test-'));
+    await buildPage(join(tmp, 'page'));
+    server = await startServer({ port: 0, pageDir: join(tmp, 'page') });
+    corpus = await loadTextCorpus(MOBY_DICK, { valFraction: DATA_DEFAULTS.valFraction });
+    context = await chromium.launchPersistentContext(join(tmp, 'profile'), {
+      executablePath: CHROMIUM,
+      headless: true,
+      acceptDownloads: true,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
+    page = context.pages()[0] ?? (await context.newPage());
+    page.setDefaultTimeout(60_000);
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+    await page.goto(server.url);
+    await page.waitForSelector('body[data-state="ready"]');
+  });
+
+  afterAll(async () => {
+    downloaded?.dispose();
+    await context?.close();
+    await server?.close();
+    if (tmp) await rm(tmp, { recursive: true, force: true });
+  });
+
+  const fill = async (values: Record<string, string | number>) => {
+    for (const [id, v] of Object.entries(values)) await page.fill(`#${id}`, String(v));
+  };
+
+  it('runs on wasm with threads (cross-origin isolated) when there is no WebGPU, and says so', async () => {
+    const b = await body(page);
+    expect(b.backend).toBe('wasm');
+    expect(b.isolated).toBe('true');
+    expect(Number(b.threads)).toBeGreaterThan(1);
+    expect(await page.textContent('#backend')).toMatch(/^wasm, \d+ threads; no WebGPU adapter/);
+  });
+
+  it("trains every granularity, lowering each one's held-out loss, to the losses Node's Trainer reaches", async () => {
+    await page.selectOption('#arch', SETTINGS.arch);
+    await page.selectOption('#preset', SETTINGS.preset);
+    await fill({
+      steps: SETTINGS.steps,
+      batch: SETTINGS.batchSize,
+      lr: SETTINGS.lr,
+      seed: SETTINGS.seed,
+      'eval-every': SETTINGS.evalEvery,
+    });
+    await page.click('#train');
+    const b = await settled(page, 'trainings', 1);
+    const trainLosses = json<Record<string, number[]>>(b.trainLosses);
+    const heldOut = json<{ step: number; losses: Record<string, number> }[]>(b.heldOut);
+    const widths = Object.keys(trainLosses);
+    expect(widths).toEqual(['8', '16', '32', '64']); // tiny: dFF 64, four nested widths
+    expect(heldOut.map((h) => h.step)).toEqual([0, 12, 24]);
+    for (const w of widths) expect(heldOut[2].losses[w]).toBeLessThan(heldOut[0].losses[w] - 0.3);
+    expect(await page.locator('#loss-plot path').count()).toBe(4);
+    expect(await page.locator('#loss-plot circle').count()).toBe(12);
+
+    // Node: the same run on @matformer/train's Trainer, engine ort (onnxruntime-node).
+    const model = createModel(configOf(SETTINGS), undefined, SETTINGS.seed) as LanguageModel;
+    const task = lmTask(model, corpus, {
+      batchSize: SETTINGS.batchSize,
+      seqLen: model.config.maxSeqLen,
+      evalWindows: DATA_DEFAULTS.evalWindows,
+    });
+    const trainer = new Trainer(task, trainOptionsOf(SETTINGS), { engine: 'ort' });
+    try {
+      await trainer.prepare();
+      const nodeHeld = [(await trainer.evaluate()).rows];
+      const nodeTrain: Record<string, number[]> = Object.fromEntries(widths.map((w) => [w, []]));
+      while (trainer.step < SETTINGS.steps) {
+        const m = await trainer.trainStep();
+        for (const w of widths) nodeTrain[w].push(m.losses[Number(w)]);
+        if (trainer.step % SETTINGS.evalEvery === 0) nodeHeld.push((await trainer.evaluate()).rows);
+      }
+      for (const w of widths) {
+        expect(maxRelDiff(trainLosses[w], nodeTrain[w])).toBeLessThan(1e-4);
+        expect(
+          maxRelDiff(
+            heldOut.map((h) => h.losses[w]),
+            nodeHeld.map((rows) => rows.find((r) => String(r.widths[0]) === w)!.loss),
+          ),
+        ).toBeLessThan(1e-4);
+      }
+    } finally {
+      await trainer.dispose();
+      task.dispose();
+      model.dispose();
+    }
+  });
+
+  it('downloads the model as .safetensors and .onnx that Node reads to the same logits', async () => {
+    await fill({ widths: '16,32', prompt: PROMPT, 'max-tokens': MAX_TOKENS, temperature: 0 });
+    await page.click('#generate');
+    const b = await settled(page, 'generations', 1);
+    const pageLogits = json<number[]>(b.nextLogits);
+    expect(pageLogits).toHaveLength(256);
+
+    const [st] = await Promise.all([
+      page.waitForEvent('download'),
+      page.click('#download-safetensors'),
+    ]);
+    const stPath = join(tmp, 'model.safetensors');
+    await st.saveAs(stPath);
+    downloaded = languageModelOf(await loadModel(stPath)); // what lm-trainer --checkpoint reads
+    const prompt = Array.from(encodeBytes(PROMPT));
+    const fromCheckpoint = await OnnxDecoderEngine.fromModel(downloaded, { widths: [16, 32] });
+    try {
+      const nodeLogits = await nodeNextLogits(fromCheckpoint, prompt.slice(-16));
+      expect(Math.max(...nodeLogits.map((v, i) => Math.abs(v - pageLogits[i])))).toBeLessThan(1e-4);
+    } finally {
+      fromCheckpoint.dispose();
+    }
+
+    const [ox] = await Promise.all([page.waitForEvent('download'), page.click('#download-onnx')]);
+    const onnxPath = join(tmp, 'model.onnx');
+    await ox.saveAs(onnxPath);
+    const fromOnnx = await OnnxLMEngine.load(onnxPath); // what lm-trainer generate --onnx serves
+    try {
+      expect(fromOnnx.widths).toEqual([16, 32]);
+      const nodeLogits = await nodeNextLogits(fromOnnx, prompt.slice(-16));
+      expect(Math.max(...nodeLogits.map((v, i) => Math.abs(v - pageLogits[i])))).toBeLessThan(1e-4);
+    } finally {
+      fromOnnx.dispose();
+    }
+    // and the page's greedy continuation is the CLI's, for that model at those widths
+    const gen = json<{ tokens: number[] }>(b.generation);
+    expect(gen.tokens).toHaveLength(MAX_TOKENS);
+    expect(gen.tokens).toEqual(await cliGreedy(downloaded, [16, 32]));
+  });
+
+  it("measures any Mix'n'Match widths: params and FLOPs of the cost model, held-out bits/byte as Node scores them", async () => {
+    const mix = [8, 64];
+    await fill({ widths: mix.join(', ') });
+    await page.click('#measure');
+    const b = await settled(page, 'measures', 1);
+    const shown = json<{ widths: number[]; params: number; flops: number; bitsPerByte: number }>(
+      b.mix,
+    );
+    expect(shown.widths).toEqual(mix);
+    expect(shown.params).toBe(paramCount(downloaded!.config, mix));
+    expect(shown.flops).toBe(flopsPerToken(downloaded!.config, mix));
+    const task = lmTask(downloaded!, corpus, {
+      batchSize: SETTINGS.batchSize,
+      seqLen: downloaded!.config.maxSeqLen,
+      evalWindows: DATA_DEFAULTS.evalWindows,
+    });
+    try {
+      const [row] = await evaluateOnOrt(task, [mix]);
+      expect(Math.abs(shown.bitsPerByte - row.bitsPerToken!) / row.bitsPerToken!).toBeLessThan(
+        1e-4,
+      );
+    } finally {
+      task.dispose();
+    }
+  });
+
+  it('decodes speculatively (a smaller submodel drafts) to exactly the plain greedy output', async () => {
+    let n = 1;
+    for (const [widths, draft, k] of [
+      ['64', '8', 3],
+      ['32,64', '8,16', 5],
+    ] as const) {
+      await fill({ widths, 'draft-widths': draft, 'draft-k': k, temperature: 0 });
+      await page.click('#generate');
+      const plain = json<{ tokens: number[]; mode: string }>(
+        (await settled(page, 'generations', ++n)).generation,
+      );
+      await page.click('#speculative');
+      const b = await settled(page, 'generations', ++n);
+      const spec = json<{ tokens: number[]; mode: string }>(b.generation);
+      expect([plain.mode, spec.mode]).toEqual(['plain', 'speculative']);
+      expect(spec.tokens).toEqual(plain.tokens);
+      expect(await page.textContent('#gen-stats')).toMatch(/tokens\/s · acceptance \d+%/);
+    }
+  });
+
+  it('loads a model the CLI trained and decodes it greedily as the CLI does', async () => {
+    const settings: TrainSettings = { ...SETTINGS, seed: 11, steps: 8 };
+    const model = createModel(configOf(settings), undefined, settings.seed) as LanguageModel;
+    const task = lmTask(model, corpus, { batchSize: 4, seqLen: 16, evalWindows: 8 });
+    const trainer = new Trainer(task, trainOptionsOf(settings), { engine: 'ort' });
+    const path = join(tmp, 'cli-model.safetensors');
+    try {
+      await trainer.run();
+      await saveModel(path, model); // as lm-trainer train writes runs/<dir>/model.safetensors
+      const loads = Number((await body(page)).loads ?? 0);
+      await page.setInputFiles('#model-file', path);
+      const b = await settled(page, 'loads', loads + 1);
+      expect(json<{ params: number }>(b.model).params).toBe(model.storedParamCount);
+      expect(await page.textContent('#model-info')).toContain('loaded from cli-model.safetensors');
+      await fill({ widths: '32', temperature: 0 });
+      const gens = Number(b.generations);
+      await page.click('#generate');
+      const gen = json<{ tokens: number[] }>(
+        (await settled(page, 'generations', gens + 1)).generation,
+      );
+      expect(gen.tokens).toEqual(await cliGreedy(model, [32, 32]));
+    } finally {
+      await trainer.dispose();
+      task.dispose();
+      model.dispose();
+    }
+  });
+
+  it('shows a clear message for bad input and keeps working', async () => {
+    const before = await body(page);
+    let errors = Number(before.errors);
+    const expectError = async (pattern: RegExp) => {
+      const b = await settled(page, 'errors', ++errors);
+      expect(await page.textContent('#message')).toMatch(pattern);
+      expect(b.error).toMatch(pattern);
+      expect(b.model).toBe(before.model); // the model is untouched
+    };
+    // A binary file dropped as training text.
+    const png = [
+      0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52,
+    ];
+    await page.evaluate((bytes) => {
+      const dt = new DataTransfer();
+      dt.items.add(new File([new Uint8Array(bytes)], 'whale.png', { type: 'image/png' }));
+      document
+        .getElementById('drop')!
+        .dispatchEvent(
+          new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }),
+        );
+    }, png);
+    await expectError(/"whale\.png" is not text \(a NUL byte at offset 8/);
+    expect((await body(page)).corpus).toBe(before.corpus);
+    // A corrupt model file.
+    await page.setInputFiles('#model-file', {
+      name: 'broken.safetensors',
+      mimeType: 'application/octet-stream',
+      buffer: Buffer.from([200, 0, 0, 0, 0, 0, 0, 0, 123, 34, 120]),
+    });
+    await expectError(/"broken\.safetensors" \(not a readable \.safetensors file\)/);
+    // An ONNX file offered as a checkpoint.
+    await page.setInputFiles('#model-file', {
+      name: 'model.onnx',
+      mimeType: 'application/octet-stream',
+      buffer: await readFile(join(tmp, 'model.onnx')),
+    });
+    await expectError(/"model\.onnx"/);
+    // Widths that are not granularities, for measuring and for decoding.
+    await fill({ widths: '32,48' });
+    await page.click('#measure');
+    await expectError(
+      /layer 2 width 48 is not a granularity of this model; allowed: 8, 16, 32, 64/,
+    );
+    await fill({ widths: '32', 'draft-widths': '128' });
+    await page.click('#speculative');
+    await expectError(/layer 1 width 128 is not a granularity/);
+    // Still working: decoding and a dropped text file that is fine.
+    await fill({ 'draft-widths': '8' });
+    const gens = Number((await body(page)).generations);
+    await page.click('#speculative');
+    await settled(page, 'generations', gens + 1);
+    const text = 'There she blows! '.repeat(200);
+    await page.setInputFiles('#text-file', {
+      name: 'whale.txt',
+      mimeType: 'text/plain',
+      buffer: Buffer.from(text),
+    });
+    await page.waitForFunction(() => document.body.dataset.corpus?.includes('whale.txt'));
+    const corpusShown = json<{ train: number; val: number }>((await body(page)).corpus);
+    expect(corpusShown.train + corpusShown.val).toBe(text.length);
+    expect(pageErrors).toEqual([]);
+  });
+});
