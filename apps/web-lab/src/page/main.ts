@@ -150,17 +150,21 @@ async function train(): Promise<void> {
   stopRequested = false;
   ($('stop') as HTMLButtonElement).disabled = false;
   setData({ state: 'training' });
-  const t0 = performance.now();
+  // Throughput over the steps themselves (the graph build and evaluations excluded).
   let tokens = 0;
+  let stepMs = 0;
+  const stepTimes: number[] = [];
   const rows = await lab.train({
     onStep(m) {
       for (const [w, l] of Object.entries(m.losses)) trainLosses[Number(w)].push(l);
       tokens += (m.throughput * m.ms) / 1000;
-      const tps = tokens / ((performance.now() - t0) / 1000);
+      stepMs += m.ms;
+      stepTimes.push(Math.round(m.ms * 10) / 10);
+      const tps = (1000 * tokens) / stepMs;
       $('progress').textContent =
         `step ${m.step}/${settings.steps} · loss ${m.loss.toFixed(3)} · ${fmt(Math.round(m.throughput))} tokens/s`;
       plot.addTrain(m.step, m.losses);
-      setData({ step: m.step, trainLosses, trainTokensPerSecond: tps });
+      setData({ step: m.step, trainLosses, trainTokensPerSecond: tps, stepMs: stepTimes });
     },
     onEval(step, evalRows) {
       const losses = Object.fromEntries(evalRows.map((r) => [r.widths[0], r.loss]));
