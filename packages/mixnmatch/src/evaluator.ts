@@ -1,6 +1,3 @@
-import { createHash } from 'node:crypto';
-import { createReadStream, existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import {
   MatformerError,
   resolveWidths,
@@ -8,6 +5,7 @@ import {
   type ModelConfig,
   type Widths,
 } from '@matformer/core';
+import { createHash, createReadStream, existsSync, readFile } from './files';
 import { widthsKey } from './space';
 
 /** How good a submodel is on a range of held-out data. The search minimises `loss`. */

@@ -1,5 +1,3 @@
-import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import {
   resolveWidths,
   SKIP,
@@ -9,6 +7,7 @@ import {
 } from '@matformer/core';
 import { formatCsv, parseCsv } from './csv';
 import { SliceError } from './errors';
+import { existsSync, readFile } from './files';
 
 /**
  * One named submodel, as a row of Google's Gemma 3n MatFormer slicing config (the file

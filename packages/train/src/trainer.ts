@@ -7,15 +7,22 @@ import {
   Rng,
   type Widths,
 } from '@matformer/core';
-import { existsSync } from 'node:fs';
 import { AdamW } from './adamw';
 import { evaluateTask, type EvalRow } from './evaluate';
 import { clipByGlobalNorm } from './clip';
 import { jointGradients, type JointGradients } from './joint-step';
-import { DataParallelGradients, type SplittableBatch } from './parallel/data-parallel';
-import { availableParallelism } from 'node:os';
+import type { SplittableBatch } from './parallel/data-parallel';
 import { resolveTrainOptions, type TrainOptions } from './options';
-import { appendMetric, runPath, truncateMetrics, writeRunConfig } from './run-dir';
+import {
+  appendMetric,
+  availableParallelism,
+  DataParallelGradients,
+  existsSync,
+  runPath,
+  truncateMetrics,
+  WORKER_THREADS,
+  writeRunConfig,
+} from './host';
 import { warmupCosine, type Schedule } from './schedule';
 import type { Task } from './task';
 import { loadTrainState, saveTrainState } from './train-state';
@@ -216,7 +223,8 @@ export class Trainer {
   /** Whether steps split batches across two threads. */
   get isParallel(): boolean {
     // Worth a thread only when a step is big enough to amortise shipping weights and gradients.
-    const auto = availableParallelism() >= 2 && this.task.model.storedParamCount >= 200_000;
+    const auto =
+      WORKER_THREADS && availableParallelism() >= 2 && this.task.model.storedParamCount >= 200_000;
     // onnxruntime's own intra-op threads replace the worker thread there.
     return this.engine === 'tfjs' && Boolean(this.task.splittable) && (this.init.parallel ?? auto);
   }

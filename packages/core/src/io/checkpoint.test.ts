@@ -9,7 +9,7 @@ import { extract } from '../extract';
 import { MatLM } from '../models/matlm';
 import { MatViT } from '../models/matvit';
 import { maxAbsDiff, useBackend } from '../test-backends';
-import { loadModel, saveModel } from './checkpoint';
+import { decodeModel, encodeModel, loadModel, saveModel } from './checkpoint';
 import { encodeSafetensors, readSafetensorsFile } from './safetensors';
 
 describe('model checkpoints', () => {
@@ -19,6 +19,24 @@ describe('model checkpoints', () => {
     dir = await mkdtemp(join(tmpdir(), 'matformer-ckpt-'));
   });
   afterAll(() => rm(dir, { recursive: true, force: true }));
+
+  it('encodeModel writes the bytes saveModel writes, and decodeModel reads them back', async () => {
+    const model = MatLM.create(matlmConfig('tiny'), 6);
+    const path = join(dir, 'bytes.safetensors');
+    await saveModel(path, model, { note: 'x' });
+    const bytes = encodeModel(model, { note: 'x' });
+    expect(Buffer.from(bytes).equals(await readFile(path))).toBe(true);
+    const loaded = decodeModel(bytes);
+    expect(loaded).toBeInstanceOf(MatLM);
+    expect(loaded.config).toEqual(model.config);
+    for (const [name, v] of Object.entries(model.params))
+      expect(maxAbsDiff(loaded.params[name], v), name).toBe(0);
+    expect(() => decodeModel(bytes.subarray(0, 100), 'upload.safetensors')).toThrow(
+      /upload\.safetensors/,
+    );
+    model.dispose();
+    loaded.dispose();
+  });
 
   it('round-trips a MatLM bit-exactly, config and all', async () => {
     const model = MatLM.create(matlmConfig('tiny'), 5);

@@ -3,7 +3,13 @@ import { storedWidths, type ModelConfig } from '../config';
 import { CheckpointError, MatformerError } from '../errors';
 import { createModel, validateConfig, type AnyModel } from '../models/registry';
 import { checkParams, weightSpecs, type Params } from '../weights';
-import { readSafetensorsFile, writeSafetensorsFile, type TensorEntry } from './safetensors';
+import {
+  decodeSafetensors,
+  encodeSafetensors,
+  readSafetensorsFile,
+  writeSafetensorsFile,
+  type TensorEntry,
+} from './safetensors';
 
 /** `__metadata__.format` of our files, and the layout version it names. */
 export const CHECKPOINT_FORMAT = 'matformer';
@@ -26,13 +32,27 @@ export async function saveModel(
   model: AnyModel,
   metadata: Record<string, string> = {},
 ): Promise<void> {
-  await writeSafetensorsFile(path, paramsToEntries(model.params), {
-    ...metadata,
-    format: CHECKPOINT_FORMAT,
-    format_version: CHECKPOINT_VERSION,
-    config: JSON.stringify(model.config),
-    widths: JSON.stringify(storedWidths(model.config)),
-  });
+  await writeSafetensorsFile(path, paramsToEntries(model.params), modelMetadata(model, metadata));
+}
+
+const modelMetadata = (model: AnyModel, metadata: Record<string, string>) => ({
+  ...metadata,
+  format: CHECKPOINT_FORMAT,
+  format_version: CHECKPOINT_VERSION,
+  config: JSON.stringify(model.config),
+  widths: JSON.stringify(storedWidths(model.config)),
+});
+
+/** The bytes saveModel writes, without a file: for a browser download or an upload. */
+export function encodeModel(model: AnyModel, metadata: Record<string, string> = {}): Uint8Array {
+  return encodeSafetensors(paramsToEntries(model.params), modelMetadata(model, metadata));
+}
+
+/** A checkpoint's bytes (what saveModel writes) as a new model: loadModel without a file. */
+export function decodeModel(bytes: Uint8Array, source = 'checkpoint bytes'): AnyModel {
+  const { tensors, metadata } = decodeSafetensors(bytes, source);
+  const config = configFromMetadata(metadata, source);
+  return createModel(config, entriesToParams(tensors, config, source));
 }
 
 /** Reads the config a checkpoint's metadata holds, with a clear error if it is absent or invalid. */

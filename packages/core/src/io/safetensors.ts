@@ -1,6 +1,5 @@
-import { readFile } from 'node:fs/promises';
 import { CheckpointError } from '../errors';
-import { writeFileAtomic } from './atomic-write';
+import { readFile, writeFileAtomic } from './files';
 
 /**
  * The Hugging Face safetensors format: an 8-byte little-endian u64 header length N, N bytes of

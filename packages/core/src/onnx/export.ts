@@ -1,7 +1,7 @@
 import { storedWidths, type Widths } from '../config';
 import { ConfigError } from '../errors';
 import { extract } from '../extract';
-import { checkWritablePath, writeFileAtomic } from '../io/atomic-write';
+import { checkWritablePath, writeFileAtomic } from '../io/files';
 import { familyOf, type AnyModel } from '../models/registry';
 import { encodeGraph, GraphBuilder } from './graph';
 import type { WeightFn } from './layers';

@@ -1,7 +1,7 @@
 import { storedWidths, type ModelConfig, type Widths } from '../config';
 import { MS, QUANTIZE_CHOICES, type DecoderGraphOptions, type WeightDataFn } from './decoder-parts';
 import { checkChoice, ConfigError } from '../errors';
-import { checkWritablePath, writeFileAtomic } from '../io/atomic-write';
+import { checkWritablePath, writeFileAtomic } from '../io/files';
 import { kvCacheShape } from '../models/family';
 import { familyOf, type LanguageModel } from '../models/registry';
 import { encodeGraph, GraphBuilder } from './graph';

@@ -1,9 +1,9 @@
-import { readFile } from 'node:fs/promises';
 import type { ModelConfig } from '../config';
 import { validateConfig } from '../models/registry';
 import { CheckpointError, MatformerError } from '../errors';
 import { ONNX_FORMAT, ONNX_FORMAT_VERSION, metadataKeys } from './metadata';
 import { ModelProto } from './schema';
+import { readFile } from '../io/files';
 
 /** A graph input or output: its name and shape (numbers are static sizes, strings dynamic axes). */
 export interface OnnxValue {

