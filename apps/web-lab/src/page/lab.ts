@@ -48,30 +48,23 @@ export class Lab {
   private constructor(
     readonly model: LanguageModel,
     readonly corpus: TextCorpus,
-    /** Execution providers of the decoding sessions, e.g. ['webgpu', 'wasm'] or ['wasm']. */
-    private readonly providers: string[],
     private readonly settings: TrainSettings,
   ) {}
 
   /** A freshly initialised model for these settings (the seed fixes the weights). */
-  static fresh(settings: TrainSettings, corpus: TextCorpus, providers: string[]): Lab {
+  static fresh(settings: TrainSettings, corpus: TextCorpus): Lab {
     const model = createModel(configOf(settings), undefined, settings.seed) as LanguageModel;
-    return new Lab(model, corpus, providers, settings);
+    return new Lab(model, corpus, settings);
   }
 
   /** A lab around a model read from a file; trains with `settings`' data options. */
-  static around(
-    model: LanguageModel,
-    corpus: TextCorpus,
-    providers: string[],
-    settings: TrainSettings,
-  ): Lab {
-    return new Lab(model, corpus, providers, settings);
+  static around(model: LanguageModel, corpus: TextCorpus, settings: TrainSettings): Lab {
+    return new Lab(model, corpus, settings);
   }
 
   /** The same model (not a copy) with another training text. */
   withCorpus(corpus: TextCorpus): Lab {
-    return new Lab(this.model, corpus, this.providers, this.settings);
+    return new Lab(this.model, corpus, this.settings);
   }
 
   get config(): LanguageModel['config'] {
@@ -129,10 +122,12 @@ export class Lab {
     return { params: paramCount(this.config, widths), flops: flopsPerToken(this.config, widths) };
   }
 
-  /** The model at `widths`, exported in memory and served by onnxruntime. */
+  /**
+   * The model at `widths`, exported in memory and served by onnxruntime on the runtime's
+   * providers (WebGPU then wasm, or wasm).
+   */
   async engine(widths: Widths): Promise<LMEngine> {
-    const { bytes } = toOnnx(this.model, { widths });
-    return OnnxLMEngine.fromBytes(bytes, { executionProviders: this.providers });
+    return OnnxLMEngine.fromBytes(toOnnx(this.model, { widths }).bytes);
   }
 
   /** Plain decoding at `widths` (greedy when temperature is 0). */

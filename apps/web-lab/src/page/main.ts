@@ -6,11 +6,10 @@ import { familyOf, type Widths } from '@matformer/core';
 import {
   decodeBytes,
   encodeBytes,
-  MOBY_DICK,
+  textCorpus,
   type EvalRow,
   type TextCorpus,
 } from '@matformer/train';
-import { corpusOf } from './corpus';
 import {
   $,
   bump,
@@ -25,7 +24,7 @@ import { Lab, type Generation } from './lab';
 import { LossPlot } from './loss-plot';
 import { modelFromSafetensors, modelToSafetensors } from './model-file';
 import { startRuntime, type Runtime } from './runtime';
-import { checkSettings, type TrainSettings } from './settings';
+import { checkSettings, DATA_DEFAULTS, SHIPPED_TEXT, type TrainSettings } from './settings';
 import { checkTextBytes } from './text-input';
 import { parseWidths } from './widths';
 
@@ -140,7 +139,7 @@ async function train(): Promise<void> {
   const settings = settingsFromForm();
   lab?.dispose();
   lab = undefined;
-  lab = Lab.fresh(settings, corpus, runtime.providers);
+  lab = Lab.fresh(settings, corpus);
   const g = lab.config.granularities;
   showModel(`trained here (${settings.arch} ${settings.preset}, seed ${settings.seed})`);
   plot.reset(g, settings.steps);
@@ -258,7 +257,9 @@ async function readFileBytes(
 
 async function useText(file: File): Promise<void> {
   const { bytes, name } = await readFileBytes(file);
-  corpus = corpusOf(checkTextBytes(bytes, name), name);
+  corpus = textCorpus(checkTextBytes(bytes, name), name, {
+    valFraction: DATA_DEFAULTS.valFraction,
+  });
   if (lab) lab = lab.withCorpus(corpus);
   showCorpus();
   showMessage(`Training text is now "${name}". Train to learn it.`, 'info');
@@ -266,7 +267,7 @@ async function useText(file: File): Promise<void> {
 
 function showCorpus(): void {
   $('corpus').textContent =
-    `Text: ${corpus.name === MOBY_DICK ? 'Moby Dick (shipped)' : corpus.name} · ${fmt(corpus.train.length)} training bytes, ${fmt(corpus.val.length)} held out`;
+    `Text: ${corpus.name === SHIPPED_TEXT ? 'Moby Dick (shipped)' : corpus.name} · ${fmt(corpus.train.length)} training bytes, ${fmt(corpus.val.length)} held out`;
   setData({ corpus: { name: corpus.name, train: corpus.train.length, val: corpus.val.length } });
 }
 
@@ -275,7 +276,7 @@ async function loadModel(input: HTMLInputElement): Promise<void> {
   input.value = ''; // the same file can be chosen again
   const model = modelFromSafetensors(bytes, name);
   lab?.dispose();
-  lab = Lab.around(model, corpus, runtime.providers, settingsFromForm());
+  lab = Lab.around(model, corpus, settingsFromForm());
   showModel(`loaded from ${name}`);
   const rows = await lab.evaluate(lab.config.granularities);
   showEvalTable(rows);
@@ -336,10 +337,16 @@ async function start(): Promise<void> {
   await tf.setBackend('cpu');
   runtime = await startRuntime();
   $('backend').textContent = runtime.description;
-  setData({ backend: runtime.backend, threads: runtime.threads, isolated: runtime.isolated });
-  const res = await fetch(`/corpus/${MOBY_DICK}.txt`);
+  setData({
+    backend: runtime.device,
+    threads: runtime.threads,
+    isolated: runtime.crossOriginIsolated,
+  });
+  const res = await fetch(`/corpus/${SHIPPED_TEXT}.txt`);
   if (!res.ok) throw new Error(`the shipped corpus did not load (HTTP ${res.status})`);
-  corpus = corpusOf(new Uint8Array(await res.arrayBuffer()), MOBY_DICK);
+  corpus = textCorpus(new Uint8Array(await res.arrayBuffer()), SHIPPED_TEXT, {
+    valFraction: DATA_DEFAULTS.valFraction,
+  });
   showCorpus();
   wire();
   setData({ state: 'ready', errors: 0 });

@@ -1,30 +1,18 @@
 import {
-  CHECKPOINT_FORMAT,
-  CHECKPOINT_VERSION,
   CheckpointError,
-  configFromMetadata,
-  createModel,
-  decodeSafetensors,
-  encodeSafetensors,
-  entriesToParams,
+  decodeModel,
+  encodeModel,
   languageModelOf,
-  paramsToEntries,
-  storedWidths,
   type LanguageModel,
 } from '@matformer/core';
 import { BYTE_VOCAB_SIZE } from '@matformer/train';
 
 /**
- * The model as the bytes of a .safetensors checkpoint, laid out as core's `saveModel` writes
- * it (config and stored widths in __metadata__), so `lm-trainer --checkpoint` reads it.
+ * The model as the bytes of a .safetensors checkpoint, as core's `saveModel` writes it (config
+ * and stored widths in __metadata__), so `lm-trainer --checkpoint` reads it.
  */
 export function modelToSafetensors(model: LanguageModel): Uint8Array {
-  return encodeSafetensors(paramsToEntries(model.params), {
-    format: CHECKPOINT_FORMAT,
-    format_version: CHECKPOINT_VERSION,
-    config: JSON.stringify(model.config),
-    widths: JSON.stringify(storedWidths(model.config)),
-  });
+  return encodeModel(model);
 }
 
 /**
@@ -33,9 +21,7 @@ export function modelToSafetensors(model: LanguageModel): Uint8Array {
  * — throws a CheckpointError naming the file and the problem; nothing is left allocated.
  */
 export function modelFromSafetensors(bytes: Uint8Array, name: string): LanguageModel {
-  const contents = decodeSafetensors(bytes, `"${name}" (not a readable .safetensors file)`);
-  const config = configFromMetadata(contents.metadata, `"${name}"`);
-  const model = createModel(config, entriesToParams(contents.tensors, config, `"${name}"`));
+  const model = decodeModel(bytes, `"${name}"`);
   try {
     const lm = languageModelOf(model, `"${name}"`);
     if (lm.config.vocabSize !== BYTE_VOCAB_SIZE)

@@ -19,6 +19,9 @@ export interface TrainSettings {
   evalEvery: number;
 }
 
+/** The shipped text's name: `lm-trainer --data moby-dick`, served at /corpus/moby-dick.txt. */
+export const SHIPPED_TEXT = 'moby-dick';
+
 /** lm-trainer's split and evaluation defaults, so a page run and a CLI run see the same data. */
 export const DATA_DEFAULTS = { valFraction: 0.05, evalWindows: 64 };
 
