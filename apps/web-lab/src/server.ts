@@ -44,7 +44,9 @@ export const CORPUS_PATH = `/corpus/${MOBY_DICK}.txt`;
 /**
  * Sent with every response. COOP + COEP make the page cross-origin isolated, which is what
  * lets onnxruntime-web use SharedArrayBuffer and so wasm threads; CORP lets this server's own
- * files load under COEP. The CSP allows only this server's scripts, plus wasm compilation.
+ * files load under COEP. The CSP allows only this server's scripts, wasm compilation, and
+ * eval: protobufjs (which encodes the ONNX graphs the page builds) generates its encoders
+ * with `new Function`.
  */
 export const PAGE_HEADERS = {
   'cross-origin-opener-policy': 'same-origin',
@@ -52,7 +54,7 @@ export const PAGE_HEADERS = {
   'cross-origin-resource-policy': 'same-origin',
   'x-content-type-options': 'nosniff',
   'content-security-policy':
-    "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self' blob:; " +
+    "default-src 'self'; script-src 'self' 'wasm-unsafe-eval' 'unsafe-eval'; worker-src 'self' blob:; " +
     "style-src 'self'; img-src 'self' data: blob:; connect-src 'self' blob: data:; " +
     "base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
   'referrer-policy': 'no-referrer',
