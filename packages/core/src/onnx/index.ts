@@ -20,7 +20,9 @@ export { createSession } from './ort';
 export { ONNX_FORMAT, ONNX_FORMAT_VERSION, metadataKeys } from './metadata';
 export { OnnxLMEngine, type OnnxKVState } from './lm-engine';
 export { OnnxViTEncoder, type ViTOutputs } from './vit-encoder';
-export { loadOrt, type OrtOptions } from './ort';
+export { loadOrt, PREALLOCATED_OUTPUTS, type OrtOptions } from './ort';
+// The browser build (browser.ts) adds configureOrtWeb and ortBackend; their types are here too.
+export type { OrtWebBackend, OrtWebDevice, OrtWebSettings } from './ort.web';
 export {
   checkOrtDevice,
   cudaUnavailableMessage,

@@ -8,6 +8,13 @@ export type Ort = typeof OrtModule;
 export type OrtSession = OrtModule.InferenceSession;
 export type OrtTensor = OrtModule.Tensor;
 
+/**
+ * Whether session.run writes outputs into pre-allocated CPU tensors passed as fetches:
+ * onnxruntime-node does; onnxruntime-web leaves them untouched (ort.web.ts), so callers that
+ * pre-allocate pass output names there instead.
+ */
+export const PREALLOCATED_OUTPUTS: boolean = true;
+
 let ortPromise: Promise<Ort> | undefined;
 
 /**

@@ -54,6 +54,9 @@ const page = globalThis as BrowserGlobals;
 const cores = (): number => Math.max(1, page.navigator?.hardwareConcurrency ?? 1);
 const isolated = (): boolean => page.crossOriginIsolated === true;
 
+/** onnxruntime-web returns new output tensors and ignores pre-allocated CPU fetches. */
+export const PREALLOCATED_OUTPUTS: boolean = false;
+
 let settings: OrtWebSettings = {};
 let loaded: Promise<{ ort: Ort; backend: OrtWebBackend }> | undefined;
 
@@ -173,4 +176,7 @@ export async function createSession(
 }
 
 // The twins must stay interchangeable: this fails to compile if a signature drifts apart.
-({ loadOrt, createSession }) satisfies Pick<typeof NodeTwin, 'loadOrt' | 'createSession'>;
+({ loadOrt, createSession, PREALLOCATED_OUTPUTS }) satisfies Pick<
+  typeof NodeTwin,
+  'loadOrt' | 'createSession' | 'PREALLOCATED_OUTPUTS'
+>;
