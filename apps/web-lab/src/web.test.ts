@@ -9,6 +9,7 @@ import {
   flopsPerToken,
   languageModelOf,
   loadModel,
+  selectBackend,
   paramCount,
   saveModel,
   type LanguageModel,
@@ -54,14 +55,25 @@ type Body = Record<string, string | undefined>;
 const body = (page: Page): Promise<Body> => page.evaluate(() => ({ ...document.body.dataset }));
 const json = <T>(s: string | undefined): T => JSON.parse(s ?? 'null') as T;
 
-/** Waits until the page is ready and counter `key` (data-trainings, …) has reached n. */
+/**
+ * Waits until the page is ready and counter `key` (data-trainings, …) has reached n; an action
+ * that failed instead (data-errors grew, unless that is the counter awaited) fails the test
+ * with the page's message.
+ */
 async function settled(page: Page, key: string, n: number): Promise<Body> {
+  const errors = Number((await body(page)).errors ?? 0);
   await page.waitForFunction(
-    ([k, v]) =>
-      document.body.dataset.state === 'ready' && Number(document.body.dataset[k] ?? 0) >= v,
-    [key, n] as const,
+    ([k, v, e]) => {
+      const d = document.body.dataset;
+      if (d.state !== 'ready') return false;
+      return Number(d[k] ?? 0) >= v || (k !== 'errors' && Number(d.errors ?? 0) > e);
+    },
+    [key, n, errors] as const,
   );
-  return body(page);
+  const b = await body(page);
+  if (key !== 'errors' && Number(b.errors ?? 0) > errors)
+    throw new Error(`the page showed an error instead: ${b.error}`);
+  return b;
 }
 
 /** Relative difference of two loss lists, entry by entry (the largest). */
@@ -103,6 +115,7 @@ describe.skipIf(!hasChromium)(`web-lab page in Chromium (${CHROMIUM})`, () => {
   let downloaded: LanguageModel | undefined;
 
   beforeAll(async () => {
+    await selectBackend(); // the Node side's tfjs backend, as the CLI picks it
     tmp = await mkdtemp(join(tmpdir(), 'web-lab-test-'));
     await buildPage(join(tmp, 'page'));
     server = await startServer({ port: 0, pageDir: join(tmp, 'page') });
@@ -346,7 +359,7 @@ describe.skipIf(!hasChromium)(`web-lab page in Chromium (${CHROMIUM})`, () => {
       mimeType: 'application/octet-stream',
       buffer: Buffer.from([200, 0, 0, 0, 0, 0, 0, 0, 123, 34, 120]),
     });
-    await expectError(/"broken\.safetensors" \(not a readable \.safetensors file\)/);
+    await expectError(/"broken\.safetensors": header length 200 is larger than the file/);
     // An ONNX file offered as a checkpoint.
     await page.setInputFiles('#model-file', {
       name: 'model.onnx',

@@ -161,7 +161,7 @@ async function train(): Promise<void> {
       stepTimes.push(Math.round(m.ms * 10) / 10);
       const tps = (1000 * tokens) / stepMs;
       $('progress').textContent =
-        `step ${m.step}/${settings.steps} · loss ${m.loss.toFixed(3)} · ${fmt(Math.round(m.throughput))} tokens/s`;
+        `step ${m.step}/${settings.steps} · joint loss ${m.loss.toFixed(3)} · ${fmt(Math.round(m.throughput))} tokens/s`;
       plot.addTrain(m.step, m.losses);
       setData({ step: m.step, trainLosses, trainTokensPerSecond: tps, stepMs: stepTimes });
     },
@@ -181,7 +181,7 @@ async function train(): Promise<void> {
 async function measure(): Promise<void> {
   const widths = parseWidths(inputValue('widths'), lab!.config);
   const { params, flops } = lab!.cost(widths);
-  const full = lab!.cost(lab!.config.granularities.map(() => lab!.config.dFF));
+  const full = lab!.cost(Array<number>(lab!.config.nLayers).fill(lab!.config.dFF));
   $('mix-params').textContent =
     `${fmt(params)} (${((100 * params) / full.params).toFixed(1)}% of full)`;
   $('mix-flops').textContent =
