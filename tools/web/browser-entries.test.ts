@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -14,6 +15,24 @@ describe('browser entry points bundle for a browser with no Node builtin', () =>
       expect(b.nodeImports, `Node-only imports:\n${formatNodeImports(b.nodeImports)}`).toEqual([]);
       expect(b.code.length).toBeGreaterThan(1000);
     });
+  }
+
+  // The published files, resolved as a consumer's bundler resolves them (no source condition):
+  // the package.json "browser" conditions must lead to browser builds all the way down.
+  for (const entry of BROWSER_ENTRIES) {
+    const built = existsSync(join(root, entry.dist));
+    it.skipIf(!built)(
+      `${entry.name} as built (${entry.dist}; run npm run build first)`,
+      async () => {
+        const b = await bundleForBrowser(join(root, entry.dist), {
+          external: PAGE_EXTERNALS,
+          source: false,
+        });
+        expect(b.nodeImports, `Node-only imports:\n${formatNodeImports(b.nodeImports)}`).toEqual(
+          [],
+        );
+      },
+    );
   }
 
   it('@matformer/core/onnx picks onnxruntime-web there, never onnxruntime-node', async () => {

@@ -8,4 +8,4 @@ export { DataParallelGradients } from './parallel/data-parallel';
 export { appendMetric, runPath, truncateMetrics, writeRunConfig } from './run-dir';
 
 /** Whether tfjs steps may split a batch across a worker thread (parallel/grad-worker.ts). */
-export const WORKER_THREADS = true;
+export const WORKER_THREADS: boolean = true;

@@ -1,40 +1,56 @@
 // The browser twin of host.node.ts: cores from the navigator, no worker-thread data
 // parallelism, no run directory. Everything that needs a file or a worker refuses clearly;
-// training itself (tfjs or onnxruntime-web) needs neither.
-import type * as NodeHost from './host.node';
-import { ConfigError } from '@matformer/core';
+// training itself (tfjs or onnxruntime-web) needs neither. It names no Node-only module, not
+// even for types, so a page's typecheck never reaches them; host-twins.ts checks the two agree.
+import { ConfigError, type AnyModel, type Widths } from '@matformer/core';
+import type { JointGradients } from './joint-step';
+import type { SplittableBatch } from './parallel/data-parallel';
 
 const page = globalThis as { navigator?: { hardwareConcurrency?: number } };
 
-export const availableParallelism: typeof NodeHost.availableParallelism = () =>
-  Math.max(1, page.navigator?.hardwareConcurrency ?? 1);
+export function availableParallelism(): number {
+  return Math.max(1, page.navigator?.hardwareConcurrency ?? 1);
+}
 
 const noRunDir = (dir: unknown) =>
   new ConfigError(
     `run directory "${String(dir)}": a browser has no file system; leave runDir unset and keep the metrics the reporter receives (encodeModel gives a checkpoint's bytes)`,
   );
 
-export const existsSync = ((path: unknown) => {
+export function existsSync(path: unknown): boolean {
   throw noRunDir(path);
-}) as typeof NodeHost.existsSync;
-
-export const runPath: typeof NodeHost.runPath = (dir) => {
+}
+export function runPath(dir: string, _file: string): string {
   throw noRunDir(dir);
-};
-export const writeRunConfig: typeof NodeHost.writeRunConfig = (dir) =>
+}
+export const writeRunConfig = (dir: string, _config: unknown): Promise<void> =>
   Promise.reject(noRunDir(dir));
-export const appendMetric: typeof NodeHost.appendMetric = (dir) => Promise.reject(noRunDir(dir));
-export const truncateMetrics: typeof NodeHost.truncateMetrics = (dir) =>
+export const appendMetric = (dir: string, _record: Record<string, unknown>): Promise<void> =>
+  Promise.reject(noRunDir(dir));
+export const truncateMetrics = (dir: string, _step: number): Promise<void> =>
   Promise.reject(noRunDir(dir));
 
 /** No worker threads here: asking for parallel steps says so (the Trainer never asks by default). */
-export const DataParallelGradients = {
-  start: () =>
-    Promise.reject(
+export class DataParallelGradients {
+  private constructor() {}
+
+  static start(_model: AnyModel): Promise<DataParallelGradients> {
+    return Promise.reject(
       new ConfigError(
         'parallel: true splits tfjs steps across a Node worker thread, which a browser lacks; leave parallel unset (or use engine "ort", whose onnxruntime-web threads need no worker of ours)',
       ),
-    ),
-} as unknown as typeof NodeHost.DataParallelGradients;
+    );
+  }
 
-export const WORKER_THREADS = false;
+  jointGradients(
+    _batch: SplittableBatch,
+    _submodels: Widths[],
+    _lambdas: number[],
+  ): Promise<JointGradients> {
+    throw new Error('unreachable: a DataParallelGradients never starts in a browser');
+  }
+
+  async close(): Promise<void> {}
+}
+
+export const WORKER_THREADS: boolean = false;

@@ -16,6 +16,10 @@ export interface TinyRunSpec {
   batchSize: number;
   seqLen: number;
   lr: number;
+  /** MatLM preset (default 'tiny': 2 layers, d 16; 'mini' for speed measurements). */
+  preset?: 'tiny' | 'mini';
+  /** onnxruntime-node intra-op threads (default 1; a page's threads come from configureOrtWeb). */
+  threads?: number;
 }
 
 export interface TinyRunResult {
@@ -23,6 +27,8 @@ export interface TinyRunResult {
   loss: number[];
   /** Each step's loss per trained width (keyed by width, as StepMetrics.losses). */
   losses: Record<number, number>[];
+  /** Wall time of each step (ms; the first compiles the training graph). */
+  ms: number[];
   /** Held-out loss of each granularity after the last step. */
   evalLoss: Record<string, number>;
   /** The tfjs backend that held the weights and batches. */
@@ -46,7 +52,7 @@ export async function tinyTrainingRun(spec: TinyRunSpec): Promise<TinyRunResult>
   await tf.setBackend('cpu');
   await tf.ready();
   const model = MatLM.create(
-    matlmConfig('tiny', { vocabSize: 256, maxSeqLen: spec.seqLen }),
+    matlmConfig(spec.preset ?? 'tiny', { vocabSize: 256, maxSeqLen: spec.seqLen }),
     spec.seed,
   );
   const corpus = textCorpus(spec.text, 'tiny-run', { valFraction: 0.1 });
@@ -65,20 +71,23 @@ export async function tinyTrainingRun(spec: TinyRunSpec): Promise<TinyRunResult>
       evalEvery: 0,
       checkpointEvery: 0,
     },
-    { engine: 'ort', threads: 1 },
+    { engine: 'ort', threads: spec.threads ?? 1 },
   );
   try {
     const loss: number[] = [];
     const losses: Record<number, number>[] = [];
+    const ms: number[] = [];
     for (let s = 0; s < spec.steps; s++) {
       const m = await trainer.trainStep();
       loss.push(m.loss);
       losses.push(m.losses);
+      ms.push(m.ms);
     }
     const { rows } = await trainer.evaluate();
     return {
       loss,
       losses,
+      ms,
       evalLoss: Object.fromEntries(rows.map((r) => [r.name, r.loss])),
       tfjsBackend: tf.getBackend(),
     };
