@@ -104,6 +104,67 @@ async function cliGreedy(model: LanguageModel, widths: Widths): Promise<number[]
   }
 }
 
+interface Losses {
+  /** Training loss of every step, by granularity. */
+  train: Record<string, number[]>;
+  heldOutSteps: number[];
+  /** Held-out loss at each of heldOutSteps, by granularity. */
+  heldOut: Record<string, number[]>;
+}
+
+/**
+ * The same run in Node: @matformer/train's Trainer on engine ort (onnxruntime-node), evaluated
+ * before the first step, every evalEvery steps and at the end, as the page does.
+ */
+async function nodeRun(settings: TrainSettings, corpus: TextCorpus): Promise<Losses> {
+  const model = createModel(configOf(settings), undefined, settings.seed) as LanguageModel;
+  const task = lmTask(model, corpus, {
+    batchSize: settings.batchSize,
+    seqLen: model.config.maxSeqLen,
+    evalWindows: DATA_DEFAULTS.evalWindows,
+  });
+  const trainer = new Trainer(task, trainOptionsOf(settings), { engine: 'ort' });
+  const widths = model.config.granularities.map(String);
+  const out: Losses = {
+    train: Object.fromEntries(widths.map((w) => [w, []])),
+    heldOutSteps: [],
+    heldOut: Object.fromEntries(widths.map((w) => [w, []])),
+  };
+  const evaluate = async () => {
+    out.heldOutSteps.push(trainer.step);
+    for (const r of (await trainer.evaluate()).rows) out.heldOut[String(r.widths[0])].push(r.loss);
+  };
+  try {
+    await trainer.prepare();
+    await evaluate();
+    while (trainer.step < settings.steps) {
+      const m = await trainer.trainStep();
+      for (const w of widths) out.train[w].push(m.losses[Number(w)]);
+      if (trainer.step % settings.evalEvery === 0 || trainer.step === settings.steps)
+        await evaluate();
+    }
+    return out;
+  } finally {
+    await trainer.dispose();
+    task.dispose();
+    model.dispose();
+  }
+}
+
+/** Page and Node losses agree within float tolerance (1e-4 relative), step by step. */
+function expectSameLosses(page: Losses, node: Losses): void {
+  expect(page.heldOutSteps).toEqual(node.heldOutSteps);
+  expect(Object.keys(page.train)).toEqual(Object.keys(node.train));
+  for (const w of Object.keys(node.train)) {
+    expect(maxRelDiff(page.train[w], node.train[w]), `training loss, width ${w}`).toBeLessThan(
+      1e-4,
+    );
+    expect(maxRelDiff(page.heldOut[w], node.heldOut[w]), `held-out loss, width ${w}`).toBeLessThan(
+      1e-4,
+    );
+  }
+}
+
 describe.skipIf(!hasChromium)(`web-lab page in Chromium (${CHROMIUM})`, () => {
   let server: RunningServer;
   let context: BrowserContext;
@@ -161,58 +222,40 @@ describe.skipIf(!hasChromium)(`web-lab page in Chromium (${CHROMIUM})`, () => {
     expect(await page.textContent('#backend')).toMatch(/^wasm, \d+ threads; no WebGPU adapter/);
   });
 
-  it("trains every granularity, lowering each one's held-out loss, to the losses Node's Trainer reaches", async () => {
-    await page.selectOption('#arch', SETTINGS.arch);
-    await page.selectOption('#preset', SETTINGS.preset);
+  /** Trains `settings` in the page; its per-step and held-out losses per granularity. */
+  async function pageRun(settings: TrainSettings): Promise<Losses> {
+    await page.selectOption('#arch', settings.arch);
+    await page.selectOption('#preset', settings.preset);
     await fill({
-      steps: SETTINGS.steps,
-      batch: SETTINGS.batchSize,
-      lr: SETTINGS.lr,
-      seed: SETTINGS.seed,
-      'eval-every': SETTINGS.evalEvery,
+      steps: settings.steps,
+      batch: settings.batchSize,
+      lr: settings.lr,
+      seed: settings.seed,
+      'eval-every': settings.evalEvery,
     });
+    const runs = Number((await body(page)).trainings ?? 0);
     await page.click('#train');
-    const b = await settled(page, 'trainings', 1);
-    const trainLosses = json<Record<string, number[]>>(b.trainLosses);
+    const b = await settled(page, 'trainings', runs + 1);
+    const train = json<Record<string, number[]>>(b.trainLosses);
     const heldOut = json<{ step: number; losses: Record<string, number> }[]>(b.heldOut);
-    const widths = Object.keys(trainLosses);
+    return {
+      train,
+      heldOutSteps: heldOut.map((h) => h.step),
+      heldOut: Object.fromEntries(
+        Object.keys(train).map((w) => [w, heldOut.map((h) => h.losses[w])]),
+      ),
+    };
+  }
+
+  it("trains every granularity, lowering each one's held-out loss, to the losses Node's Trainer reaches", async () => {
+    const shown = await pageRun(SETTINGS);
+    const widths = Object.keys(shown.train);
     expect(widths).toEqual(['8', '16', '32', '64']); // tiny: dFF 64, four nested widths
-    expect(heldOut.map((h) => h.step)).toEqual([0, 12, 24]);
-    for (const w of widths) expect(heldOut[2].losses[w]).toBeLessThan(heldOut[0].losses[w] - 0.3);
+    expect(shown.heldOutSteps).toEqual([0, 12, 24]);
+    for (const w of widths) expect(shown.heldOut[w][2]).toBeLessThan(shown.heldOut[w][0] - 0.3);
     expect(await page.locator('#loss-plot path').count()).toBe(4);
     expect(await page.locator('#loss-plot circle').count()).toBe(12);
-
-    // Node: the same run on @matformer/train's Trainer, engine ort (onnxruntime-node).
-    const model = createModel(configOf(SETTINGS), undefined, SETTINGS.seed) as LanguageModel;
-    const task = lmTask(model, corpus, {
-      batchSize: SETTINGS.batchSize,
-      seqLen: model.config.maxSeqLen,
-      evalWindows: DATA_DEFAULTS.evalWindows,
-    });
-    const trainer = new Trainer(task, trainOptionsOf(SETTINGS), { engine: 'ort' });
-    try {
-      await trainer.prepare();
-      const nodeHeld = [(await trainer.evaluate()).rows];
-      const nodeTrain: Record<string, number[]> = Object.fromEntries(widths.map((w) => [w, []]));
-      while (trainer.step < SETTINGS.steps) {
-        const m = await trainer.trainStep();
-        for (const w of widths) nodeTrain[w].push(m.losses[Number(w)]);
-        if (trainer.step % SETTINGS.evalEvery === 0) nodeHeld.push((await trainer.evaluate()).rows);
-      }
-      for (const w of widths) {
-        expect(maxRelDiff(trainLosses[w], nodeTrain[w])).toBeLessThan(1e-4);
-        expect(
-          maxRelDiff(
-            heldOut.map((h) => h.losses[w]),
-            nodeHeld.map((rows) => rows.find((r) => String(r.widths[0]) === w)!.loss),
-          ),
-        ).toBeLessThan(1e-4);
-      }
-    } finally {
-      await trainer.dispose();
-      task.dispose();
-      model.dispose();
-    }
+    expectSameLosses(shown, await nodeRun(SETTINGS, corpus));
   });
 
   it('downloads the model as .safetensors and .onnx that Node reads to the same logits', async () => {
@@ -391,5 +434,14 @@ describe.skipIf(!hasChromium)(`web-lab page in Chromium (${CHROMIUM})`, () => {
     const corpusShown = json<{ train: number; val: number }>((await body(page)).corpus);
     expect(corpusShown.train + corpusShown.val).toBe(text.length);
     expect(pageErrors).toEqual([]);
+  });
+
+  it('trains the Gemma-block family (matgemma) to the same losses as Node too', async () => {
+    const gemma: TrainSettings = { ...SETTINGS, arch: 'matgemma', steps: 8, evalEvery: 4 };
+    await page.click('#shipped-text'); // the last test dropped another text
+    await page.waitForFunction(() => document.body.dataset.corpus?.includes('moby-dick'));
+    const shown = await pageRun(gemma);
+    expect(await page.textContent('#model-info')).toContain('MatGemma');
+    expectSameLosses(shown, await nodeRun(gemma, corpus));
   });
 });

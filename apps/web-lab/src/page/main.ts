@@ -30,6 +30,8 @@ import { parseWidths } from './widths';
 
 let runtime: Runtime;
 let corpus: TextCorpus;
+/** The shipped text, kept to switch back to after a dropped one. */
+let shipped: TextCorpus;
 let lab: Lab | undefined;
 let stopRequested = false;
 const plot = new LossPlot($('loss-plot') as unknown as SVGSVGElement);
@@ -41,12 +43,15 @@ const ACTION_BUTTONS = [
   'speculative',
   'download-safetensors',
   'download-onnx',
+  'shipped-text',
 ];
+/** Buttons that need no model. */
+const MODEL_FREE = new Set(['train', 'shipped-text']);
 
-/** Enables the buttons that make sense now (all of them need a model but Train). */
+/** Enables the buttons that make sense now (most need a model). */
 function enableButtons(busy: boolean): void {
   for (const id of ACTION_BUTTONS)
-    ($(id) as HTMLButtonElement).disabled = busy || (id !== 'train' && !lab);
+    ($(id) as HTMLButtonElement).disabled = busy || (!MODEL_FREE.has(id) && !lab);
   ($('stop') as HTMLButtonElement).disabled = true;
   for (const id of ['model-file', 'text-file']) ($(id) as HTMLInputElement).disabled = busy;
 }
@@ -314,6 +319,15 @@ function wire(): void {
     textInput.value = '';
     if (file) void act('text', () => useText(file));
   });
+  $('shipped-text').addEventListener(
+    'click',
+    () =>
+      void act('text', async () => {
+        corpus = shipped;
+        if (lab) lab = lab.withCorpus(corpus);
+        showCorpus();
+      }),
+  );
   const drop = $('drop');
   drop.addEventListener('dragover', (e) => {
     e.preventDefault();
@@ -344,7 +358,7 @@ async function start(): Promise<void> {
   });
   const res = await fetch(`/corpus/${SHIPPED_TEXT}.txt`);
   if (!res.ok) throw new Error(`the shipped corpus did not load (HTTP ${res.status})`);
-  corpus = textCorpus(new Uint8Array(await res.arrayBuffer()), SHIPPED_TEXT, {
+  corpus = shipped = textCorpus(new Uint8Array(await res.arrayBuffer()), SHIPPED_TEXT, {
     valFraction: DATA_DEFAULTS.valFraction,
   });
   showCorpus();
