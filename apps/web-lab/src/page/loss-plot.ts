@@ -15,7 +15,7 @@ interface Series {
 export class LossPlot {
   private series = new Map<number, Series>();
   private totalSteps = 1;
-  private readonly W = 640;
+  private readonly W = 900;
   private readonly H = 260;
 
   constructor(private readonly svg: SVGSVGElement) {}
@@ -51,11 +51,18 @@ export class LossPlot {
     const [L, R, T, B] = [48, 120, 12, 30];
     this.svg.replaceChildren();
     const all = [...this.series.values()].flatMap((s) => [...s.train, ...s.heldOut]);
-    const losses = all.map(([, l]) => l).filter(Number.isFinite);
-    const lo = losses.length ? Math.floor(Math.min(...losses) * 4) / 4 : 0;
-    const hi = losses.length ? Math.ceil(Math.max(...losses) * 4) / 4 : 1;
+    const losses = all
+      .map(([, l]) => l)
+      .filter(Number.isFinite)
+      .sort((a, b) => a - b);
+    // The top of the scale ignores the highest 1% of points (a spike early in training would
+    // flatten the rest of the curve); points above it are drawn at the top edge.
+    const top = losses[Math.floor(0.99 * (losses.length - 1))];
+    const lo = losses.length ? Math.floor(losses[0] * 4) / 4 : 0;
+    const hi = losses.length ? Math.ceil(Math.max(top, lo + 0.25) * 4) / 4 : 1;
     const x = (step: number) => L + ((W - L - R) * step) / this.totalSteps;
-    const y = (l: number) => T + (H - T - B) * (1 - (l - lo) / Math.max(1e-9, hi - lo));
+    const y = (l: number) =>
+      T + (H - T - B) * (1 - (Math.min(l, hi) - lo) / Math.max(1e-9, hi - lo));
     this.el('line', { x1: L, y1: H - B, x2: W - R, y2: H - B, stroke: '#888' });
     this.el('line', { x1: L, y1: T, x2: L, y2: H - B, stroke: '#888' });
     for (let i = 0; i <= 4; i++) {
