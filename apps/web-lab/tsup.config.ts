@@ -8,4 +8,6 @@ export default defineConfig({
   clean: true,
   target: 'node20',
   banner: { js: '#!/usr/bin/env node' },
+  // Build-time and test tools stay imports (tsup bundles devDependencies otherwise).
+  external: ['esbuild', 'playwright-core', 'onnxruntime-node'],
 });

@@ -1,11 +1,7 @@
 import { build, type BuildOptions } from 'esbuild';
 import { fileURLToPath } from 'node:url';
+import { pageOutDir } from './paths';
 
-/** The page's one script, as the server serves it (beside index.html). */
-export const PAGE_BUNDLE = 'page.js';
-
-/** dist/page of this app: where the bundle is written and served from. */
-export const pageOutDir = fileURLToPath(new URL('../dist/page/', import.meta.url));
 const entry = fileURLToPath(new URL('../src/page/main.ts', import.meta.url));
 
 /**

@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadTextBytes, MOBY_DICK } from '@matformer/train';
-import { PAGE_BUNDLE, pageOutDir } from './build-page';
+import { PAGE_BUNDLE, pageOutDir } from './paths';
 
 export interface ServerOptions {
   /** Interface to bind: loopback by default, so the page is not exposed to the network. */
