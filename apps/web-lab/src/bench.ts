@@ -9,7 +9,7 @@ import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { chromium } from 'playwright-core';
-import { createModel, type LanguageModel } from '@matformer/core';
+import { createModel, selectBackend, type LanguageModel } from '@matformer/core';
 import { OnnxLMEngine, toOnnx } from '@matformer/core/onnx';
 import { generate } from '@matformer/speculative';
 import { encodeBytes, lmTask, loadTextCorpus, MOBY_DICK, Trainer } from '@matformer/train';
@@ -30,6 +30,7 @@ const SETTINGS: TrainSettings = {
 const PROMPT = 'Call me Ishmael. ';
 const DECODE_TOKENS = 100;
 
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const tokensPerSecond = (stepMs: number[], tokensPerStep: number) => {
   const ms = stepMs.slice(1); // after the first step
   return (1000 * tokensPerStep * ms.length) / ms.reduce((a, b) => a + b, 0);
@@ -37,6 +38,7 @@ const tokensPerSecond = (stepMs: number[], tokensPerStep: number) => {
 const kib = (n: number) => `${(n / 1024).toFixed(0)} KiB`;
 
 async function nodeSide(tokensPerStep: number) {
+  await selectBackend(); // tfjs (weights and init) as the CLI picks it; the steps are onnxruntime's
   const corpus = await loadTextCorpus(MOBY_DICK, { valFraction: DATA_DEFAULTS.valFraction });
   const model = createModel(configOf(SETTINGS), undefined, SETTINGS.seed) as LanguageModel;
   const task = lmTask(model, corpus, { batchSize: SETTINGS.batchSize, evalWindows: 8 });
@@ -51,7 +53,11 @@ async function nodeSide(tokensPerStep: number) {
       const prompt = Array.from(encodeBytes(PROMPT));
       await generate(engine, prompt, { maxNewTokens: 8, temperature: 0 }); // warm-up
       const r = await generate(engine, prompt, { maxNewTokens: DECODE_TOKENS, temperature: 0 });
-      return { train: tokensPerSecond(stepMs, tokensPerStep), decode: r.stats.tokensPerSecond };
+      return {
+        train: tokensPerSecond(stepMs, tokensPerStep),
+        stepMs: median(stepMs.slice(1)),
+        decode: r.stats.tokensPerSecond,
+      };
     } finally {
       engine.dispose();
     }
@@ -96,7 +102,7 @@ async function main(): Promise<void> {
         () => undefined,
       );
     });
-    await page.goto(server.url);
+    await page.goto(server.url + (process.env.WEB_LAB_QUERY ?? ''));
     await page.waitForSelector('body[data-state="ready"]');
     await page.selectOption('#preset', SETTINGS.preset);
     for (const [id, v] of Object.entries({
@@ -146,6 +152,7 @@ async function main(): Promise<void> {
       `| | page (onnxruntime-web) | Node (onnxruntime-node) | page / Node |`,
       `|---|---:|---:|---:|`,
       `| training tokens/s | ${pageTrain.toFixed(0)} | ${node.train.toFixed(0)} | ${pct(pageTrain, node.train)} |`,
+      `| median joint step (ms) | ${median(stepMs.slice(1)).toFixed(0)} | ${node.stepMs.toFixed(0)} | |`,
       `| greedy decoding tokens/s (full width, ${DECODE_TOKENS} tokens) | ${pageDecode.toFixed(1)} | ${node.decode.toFixed(1)} | ${pct(pageDecode, node.decode)} |`,
       '',
       '| fetched by the page | bytes | gzipped |',
