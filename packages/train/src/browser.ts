@@ -28,6 +28,7 @@ export { warmupCosine, type Schedule, type WarmupCosineOptions } from './schedul
 export { Rng } from '@matformer/core';
 export { baselineConfig } from './baseline';
 export type { Task } from './task';
+export { formatEvalTable } from './format-eval';
 export { BYTE_VOCAB_SIZE, encodeBytes, decodeBytes } from './data/byte-tokenizer';
 export { textCorpus, type TextCorpus, type TextSplitOptions } from './data/text-split';
 export { lmTask, type LMBatch, type LMTaskOptions } from './data/lm-task';

@@ -10,6 +10,7 @@ import {
   type DecoderExportOptions,
 } from './lm-decoder';
 import { checkSignature, parseOnnxModel, readOnnxFile, type OnnxModelFile } from './read';
+import { runInto } from './run-into';
 import {
   createSession,
   loadOrt,
@@ -284,7 +285,7 @@ export class OnnxDecoderEngine implements LMEngine<OnnxDecoderState> {
       fetches[this.sig.outputs[1 + i]] = fresh.tensors[i];
     }
     try {
-      await this.session.run(feeds, fetches);
+      await runInto(this.session, feeds, fetches);
       for (let i = 0; i < fresh.data.length; i++) buffer.write(i, fresh.data[i], P, T);
     } catch (e) {
       if (buffer.live.size === 0) this.recycle(buffer);

@@ -32,7 +32,7 @@ function cudaProblem(): Promise<string | undefined> {
     // process's errors are reported through exceptions, so its own log is kept to fatal ones.
     ort.env.logLevel = 'fatal';
     try {
-      const bytes = Uint8Array.from(Buffer.from(PROBE_MODEL, 'base64'));
+      const bytes = Uint8Array.from(atob(PROBE_MODEL), (c) => c.charCodeAt(0)); // no Buffer in a page
       const s = await ort.InferenceSession.create(bytes, {
         executionProviders: ['cuda'],
         logSeverityLevel: 4,

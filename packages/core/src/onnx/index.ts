@@ -21,6 +21,7 @@ export { ONNX_FORMAT, ONNX_FORMAT_VERSION, metadataKeys } from './metadata';
 export { OnnxLMEngine, type OnnxKVState } from './lm-engine';
 export { OnnxViTEncoder, type ViTOutputs } from './vit-encoder';
 export { loadOrt, PREALLOCATED_OUTPUTS, type OrtOptions } from './ort';
+export { runInto } from './run-into';
 // The browser build (browser.ts) adds configureOrtWeb and ortBackend; their types are here too.
 export type { OrtWebBackend, OrtWebDevice, OrtWebSettings } from './ort.web';
 export {

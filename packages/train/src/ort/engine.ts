@@ -12,7 +12,7 @@ import {
   cudaUnavailableMessage,
   executionProvidersOf,
   loadOrt,
-  PREALLOCATED_OUTPUTS,
+  runInto,
   type OrtDevice,
   type OrtOptions,
 } from '@matformer/core/onnx';
@@ -155,13 +155,8 @@ export class OrtGradientEngine {
     lambdas: number[],
   ): Promise<{ losses: number[]; grads: Record<string, Float32Array> }> {
     const { session, fetches } = await this.prepare(batch, submodels);
-    // onnxruntime-node writes into the pre-allocated fetches; onnxruntime-web fills only
-    // outputs it allocates itself, so it gets the names. Either way run returns the values.
-    const out = await session.run(
-      this.feeds(batch, lambdas),
-      PREALLOCATED_OUTPUTS ? fetches : Object.keys(fetches),
-    );
-    const losses = submodels.map((_, i) => (out[io.loss(i)].data as Float32Array)[0]);
+    await runInto(session, this.feeds(batch, lambdas), fetches);
+    const losses = submodels.map((_, i) => (fetches[io.loss(i)].data as Float32Array)[0]);
     losses.forEach((l, i) => {
       if (!Number.isFinite(l))
         throw new TrainingError(
@@ -170,7 +165,7 @@ export class OrtGradientEngine {
     });
     const grads: Record<string, Float32Array> = {};
     for (const name of Object.keys(this.params))
-      grads[name] = out[io.grad(name)].data as Float32Array;
+      grads[name] = fetches[io.grad(name)].data as Float32Array;
     return { losses, grads };
   }
 

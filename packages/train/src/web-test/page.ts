@@ -1,7 +1,8 @@
-// The page side of the tiny training run: bundled (with onnxruntime-web) by the browser test and
-// loaded into Chromium, where the test calls globalThis.tinyRun.
+// The page of the browser test: bundled with onnxruntime-web and loaded into Chromium, where the
+// test calls globalThis.tinyRun (training), inferenceRun (decoding, embedding) and probeOrt.
 import * as onnx from '@matformer/core/onnx';
 import type { OrtWebBackend, OrtWebSettings } from '@matformer/core/onnx';
+import { inferenceRun, type InferenceResult, type InferenceSpec } from './inference-run';
 import { tinyTrainingRun, type TinyRunResult, type TinyRunSpec } from './tiny-run';
 
 // configureOrtWeb and ortBackend exist in the browser build of @matformer/core/onnx only; this
@@ -19,6 +20,15 @@ async function tinyRun(spec: TinyRunSpec, settings: OrtWebSettings): Promise<Pag
   return { ...result, backend: await web.ortBackend() };
 }
 
+async function pageInference(
+  spec: InferenceSpec,
+  settings: OrtWebSettings,
+): Promise<InferenceResult & { backend: OrtWebBackend }> {
+  web.configureOrtWeb(settings);
+  const result = await inferenceRun(spec);
+  return { ...result, backend: await web.ortBackend() };
+}
+
 // A one-node ONNX model (Identity, float[1] x -> y), to start a runtime on.
 const IDENTITY =
   'CAg6NwoQCgF4EgF5IghJZGVudGl0eRIBZ1oPCgF4EgoKCAgBEgQKAggBYg8KAXkSCgoICAESBAoCCAFCAhAR';
@@ -27,6 +37,8 @@ const IDENTITY =
 export interface ProbeResult {
   y: number;
   backend: OrtWebBackend;
+  /** What configureOrtWeb says when called once onnxruntime-web has started. */
+  lateConfigure: string;
 }
 
 async function probeOrt(settings: OrtWebSettings): Promise<ProbeResult> {
@@ -36,7 +48,13 @@ async function probeOrt(settings: OrtWebSettings): Promise<ProbeResult> {
   const session = await web.createSession(bytes, 'the Identity model');
   const out = await session.run({ x: new ort.Tensor('float32', Float32Array.from([7]), [1]) });
   await session.release();
-  return { y: (out.y.data as Float32Array)[0], backend: await web.ortBackend() };
+  let lateConfigure = 'no error';
+  try {
+    web.configureOrtWeb({ device: 'wasm' });
+  } catch (e) {
+    lateConfigure = (e as Error).message;
+  }
+  return { y: (out.y.data as Float32Array)[0], backend: await web.ortBackend(), lateConfigure };
 }
 
-Object.assign(globalThis, { tinyRun, probeOrt });
+Object.assign(globalThis, { tinyRun, probeOrt, inferenceRun: pageInference });

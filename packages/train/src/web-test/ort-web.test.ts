@@ -6,9 +6,10 @@ import { bundleForBrowser, formatNodeImports } from './bundle';
 import { chromiumMissing, hasChromium, launchChromium, type Chromium } from './chromium';
 import { serveStatic, type StaticServer } from './serve';
 import { tinyRunText, tinyTrainingRun, type TinyRunSpec } from './tiny-run';
-import type { PageRunResult, ProbeResult } from './tiny-run.page';
+import { inferenceRun, type InferenceResult, type InferenceSpec } from './inference-run';
+import type { PageRunResult, ProbeResult } from './page';
 
-if (!hasChromium) console.warn(chromiumMissing('ort-web-training.test.ts'));
+if (!hasChromium) console.warn(chromiumMissing('ort-web.test.ts'));
 
 const here = dirname(fileURLToPath(import.meta.url));
 // onnxruntime-web's dist folder (its .wasm and .mjs files), served at /ort/.
@@ -25,13 +26,13 @@ const spec: TinyRunSpec = {
 
 const relDiff = (a: number, b: number) => Math.abs(a - b) / Math.max(Math.abs(b), 1e-12);
 
-describe.skipIf(!hasChromium)('joint MatLM training on onnxruntime-web in Chromium', () => {
+describe.skipIf(!hasChromium)('onnxruntime-web in Chromium: training, decoding, embedding', () => {
   let server: StaticServer;
   let plainServer: StaticServer; // the same page without the COOP/COEP headers
   let browser: Chromium;
 
   beforeAll(async () => {
-    const page = await bundleForBrowser(join(here, 'tiny-run.page.ts'));
+    const page = await bundleForBrowser(join(here, 'page.ts'));
     expect(page.nodeImports, formatNodeImports(page.nodeImports)).toEqual([]);
     const files = {
       '/': {
@@ -58,7 +59,7 @@ describe.skipIf(!hasChromium)('joint MatLM training on onnxruntime-web in Chromi
   /** Loads the page afresh: onnxruntime-web not started, so configureOrtWeb may run. */
   async function freshPage(base: string): Promise<void> {
     await browser.page.goto(`${base}/`);
-    await browser.page.waitForFunction(() => 'probeOrt' in globalThis && 'tinyRun' in globalThis);
+    await browser.page.waitForFunction(() => 'inferenceRun' in globalThis);
   }
 
   /** Starts onnxruntime-web on a fresh page with `settings` and runs a one-node model. */
@@ -74,6 +75,7 @@ describe.skipIf(!hasChromium)('joint MatLM training on onnxruntime-web in Chromi
   it('asked for WebGPU where there is none (headless, no GPU), runs on wasm and says why', async () => {
     const r = await probe(server.url, { device: 'webgpu' });
     expect(r.y).toBe(7);
+    expect(r.lateConfigure).toMatch(/must be called before onnxruntime-web starts/);
     if (r.backend.device === 'wasm')
       expect(r.backend.fallback).toMatch(/^webgpu unavailable, using wasm: /);
     else expect(r.backend).toMatchObject({ device: 'webgpu', fallback: undefined });
@@ -81,10 +83,8 @@ describe.skipIf(!hasChromium)('joint MatLM training on onnxruntime-web in Chromi
 
   it('uses one wasm thread on a page that is not cross-origin isolated', async () => {
     const r = await probe(plainServer.url, {});
-    expect(r).toEqual({
-      y: 7,
-      backend: { device: 'wasm', threads: 1, crossOriginIsolated: false },
-    });
+    expect(r.y).toBe(7);
+    expect(r.backend).toEqual({ device: 'wasm', threads: 1, crossOriginIsolated: false });
     const isolated = await probe(server.url, {});
     expect(isolated.backend.crossOriginIsolated).toBe(true);
     const cores = await browser.page.evaluate(
@@ -130,5 +130,38 @@ describe.skipIf(!hasChromium)('joint MatLM training on onnxruntime-web in Chromi
     // Learning, not just agreeing: the last steps' loss is well under the first's (ln 256 ≈ 5.5).
     const last = web.loss.slice(-2).reduce((a, b) => a + b, 0) / 2;
     expect(last).toBeLessThan(web.loss[0] - 0.5);
+  });
+  it('exports the same graphs, decodes the same greedy tokens and embeds the same vectors as Node', async () => {
+    const spec: InferenceSpec = {
+      seed: 5,
+      prompt: [72, 101, 108, 108, 111],
+      newTokens: 10,
+      images: 3,
+    };
+    const node = await inferenceRun(spec);
+    await freshPage(server.url);
+    const web = await browser.page.evaluate(
+      ([s, settings]) =>
+        (
+          globalThis as unknown as {
+            inferenceRun: (...a: unknown[]) => Promise<InferenceResult>;
+          }
+        ).inferenceRun(s, settings),
+      [spec, { wasmPaths: `${server.url}/ort/` }] as const,
+    );
+    expect(web.decoderChecksum).toBe(node.decoderChecksum);
+    expect(web.encoderChecksum).toBe(node.encoderChecksum);
+    const scale = Math.max(...node.promptLogits.map(Math.abs));
+    const logitDiff = Math.max(
+      ...web.promptLogits.map((l, i) => Math.abs(l - node.promptLogits[i])),
+    );
+    expect(logitDiff / scale).toBeLessThan(1e-4);
+    expect(web.greedy).toEqual(node.greedy);
+    expect(web.greedySmall).toEqual(node.greedySmall);
+    expect(web.embeddings).toHaveLength(node.embeddings.length);
+    const embDiff = Math.max(...web.embeddings.map((e, i) => Math.abs(e - node.embeddings[i])));
+    expect(embDiff).toBeLessThan(1e-5);
+    // Not trivially equal: the two widths decode differently, the embeddings are not constant.
+    expect(new Set(node.embeddings.map((e) => e.toFixed(3))).size).toBeGreaterThan(10);
   });
 });
