@@ -6,7 +6,7 @@ import {
   type LMEngine,
   type Widths,
 } from '@matformer/core';
-import { OnnxLMEngine, toOnnx } from '@matformer/core/onnx';
+import { decoderUnsupported, OnnxDecoderEngine, OnnxLMEngine, toOnnx } from '@matformer/core/onnx';
 import {
   generate,
   speculativeGenerate,
@@ -123,10 +123,13 @@ export class Lab {
   }
 
   /**
-   * The model at `widths`, exported in memory and served by onnxruntime on the runtime's
-   * providers (WebGPU then wasm, or wasm).
+   * The model at `widths`, exported in memory and served by onnxruntime as `lm-trainer generate`
+   * serves it: the decoder graph (a KV buffer updated in place, fused attention) where the
+   * model's head size allows, else the plain export.
    */
   async engine(widths: Widths): Promise<LMEngine> {
+    if (!decoderUnsupported(this.config))
+      return OnnxDecoderEngine.fromModel(this.model, { widths });
     return OnnxLMEngine.fromBytes(toOnnx(this.model, { widths }).bytes);
   }
 

@@ -95,8 +95,14 @@ export class LossPlot {
       },
       'loss (nats/byte)',
     );
-    [...this.series.entries()].forEach(([g, s], i) => {
-      const color = SERIES_COLORS[i % SERIES_COLORS.length];
+    // Lines first, then every dot on top of them, then the legend.
+    const series = [...this.series.entries()].map(([g, s], i) => ({
+      g,
+      s,
+      i,
+      color: SERIES_COLORS[i % SERIES_COLORS.length],
+    }));
+    for (const { g, s, color } of series)
       if (s.train.length > 1) {
         const d = s.train.map(
           ([st, l], j) => `${j ? 'L' : 'M'}${x(st).toFixed(1)},${y(l).toFixed(1)}`,
@@ -109,6 +115,7 @@ export class LossPlot {
           'data-width': g,
         });
       }
+    for (const { g, s, color } of series)
       for (const [st, l] of s.heldOut)
         this.el('circle', {
           cx: x(st),
@@ -118,9 +125,10 @@ export class LossPlot {
           stroke: '#fff',
           'data-width': g,
         });
+    for (const { g, i, color } of series) {
       const ly = T + 14 + 18 * i;
       this.el('rect', { x: W - R + 14, y: ly - 9, width: 10, height: 10, fill: color });
       this.el('text', { x: W - R + 30, y: ly, 'font-size': 12 }, `width ${g}`);
-    });
+    }
   }
 }
