@@ -444,4 +444,18 @@ describe.skipIf(!hasChromium)(`web-lab page in Chromium (${CHROMIUM})`, () => {
     expect(await page.textContent('#model-info')).toContain('MatGemma');
     expectSameLosses(shown, await nodeRun(gemma, corpus));
   });
+
+  it('stops a run on Stop, keeping and evaluating the weights trained so far', async () => {
+    await fill({ steps: 5000, 'eval-every': 0 });
+    const runs = Number((await body(page)).trainings);
+    await page.click('#train');
+    await page.waitForFunction(() => Number(document.body.dataset.step) >= 3);
+    await page.click('#stop');
+    const b = await settled(page, 'trainings', runs + 1);
+    const heldOut = json<{ step: number }[]>(b.heldOut);
+    expect(Number(b.step)).toBeLessThan(100);
+    expect(heldOut.map((h) => h.step)).toEqual([0, Number(b.step)]); // before, and where it stopped
+    await page.click('#generate'); // and the stopped model decodes
+    await settled(page, 'generations', Number(b.generations) + 1);
+  });
 });

@@ -92,6 +92,9 @@ export class Lab {
       cb.onEval(0, rows);
       const { steps, evalEvery } = trainer.options;
       while (trainer.step < steps && !cb.stopRequested()) {
+        // A macrotask turn between steps: onnxruntime-web's runs resolve as microtasks, and
+        // without this the tab would neither repaint nor take the Stop click until the end.
+        await new Promise((resolve) => setTimeout(resolve, 0));
         cb.onStep(await trainer.trainStep());
         const done = trainer.step === steps || cb.stopRequested();
         if (done || (evalEvery > 0 && trainer.step % evalEvery === 0)) {
