@@ -56,17 +56,20 @@ const body = (page: Page): Promise<Body> => page.evaluate(() => ({ ...document.b
 const json = <T>(s: string | undefined): T => JSON.parse(s ?? 'null') as T;
 
 /**
- * Waits until the page is ready and counter `key` (data-trainings, …) has reached n; an action
- * that failed instead (data-errors grew, unless that is the counter awaited) fails the test
- * with the page's message.
+ * Does `action` (a click, a file chosen) and waits until the page is ready again with counter
+ * `key` (data-trainings, data-generations, …) one higher. An action that failed instead (data-
+ * errors grew, unless errors are what is awaited) fails the test with the page's message.
+ * The counters are read before the action, so a fast action cannot be missed.
  */
-async function settled(page: Page, key: string, n: number): Promise<Body> {
-  const errors = Number((await body(page)).errors ?? 0);
+async function perform(page: Page, key: string, action: () => Promise<unknown>): Promise<Body> {
+  const before = await body(page);
+  const [n, errors] = [Number(before[key] ?? 0), Number(before.errors ?? 0)];
+  await action();
   await page.waitForFunction(
     ([k, v, e]) => {
       const d = document.body.dataset;
       if (d.state !== 'ready') return false;
-      return Number(d[k] ?? 0) >= v || (k !== 'errors' && Number(d.errors ?? 0) > e);
+      return Number(d[k] ?? 0) > v || (k !== 'errors' && Number(d.errors ?? 0) > e);
     },
     [key, n, errors] as const,
   );
@@ -233,9 +236,7 @@ describe.skipIf(!hasChromium)(`web-lab page in Chromium (${CHROMIUM})`, () => {
       seed: settings.seed,
       'eval-every': settings.evalEvery,
     });
-    const runs = Number((await body(page)).trainings ?? 0);
-    await page.click('#train');
-    const b = await settled(page, 'trainings', runs + 1);
+    const b = await perform(page, 'trainings', () => page.click('#train'));
     const train = json<Record<string, number[]>>(b.trainLosses);
     const heldOut = json<{ step: number; losses: Record<string, number> }[]>(b.heldOut);
     return {
@@ -260,8 +261,7 @@ describe.skipIf(!hasChromium)(`web-lab page in Chromium (${CHROMIUM})`, () => {
 
   it('downloads the model as .safetensors and .onnx that Node reads to the same logits', async () => {
     await fill({ widths: '16,32', prompt: PROMPT, 'max-tokens': MAX_TOKENS, temperature: 0 });
-    await page.click('#generate');
-    const b = await settled(page, 'generations', 1);
+    const b = await perform(page, 'generations', () => page.click('#generate'));
     const pageLogits = json<number[]>(b.nextLogits);
     expect(pageLogits).toHaveLength(256);
 
@@ -301,8 +301,7 @@ describe.skipIf(!hasChromium)(`web-lab page in Chromium (${CHROMIUM})`, () => {
   it("measures any Mix'n'Match widths: params and FLOPs of the cost model, held-out bits/byte as Node scores them", async () => {
     const mix = [8, 64];
     await fill({ widths: mix.join(', ') });
-    await page.click('#measure');
-    const b = await settled(page, 'measures', 1);
+    const b = await perform(page, 'measures', () => page.click('#measure'));
     const shown = json<{ widths: number[]; params: number; flops: number; bitsPerByte: number }>(
       b.mix,
     );
@@ -325,18 +324,15 @@ describe.skipIf(!hasChromium)(`web-lab page in Chromium (${CHROMIUM})`, () => {
   });
 
   it('decodes speculatively (a smaller submodel drafts) to exactly the plain greedy output', async () => {
-    let n = 1;
     for (const [widths, draft, k] of [
       ['64', '8', 3],
       ['32,64', '8,16', 5],
     ] as const) {
       await fill({ widths, 'draft-widths': draft, 'draft-k': k, temperature: 0 });
-      await page.click('#generate');
       const plain = json<{ tokens: number[]; mode: string }>(
-        (await settled(page, 'generations', ++n)).generation,
+        (await perform(page, 'generations', () => page.click('#generate'))).generation,
       );
-      await page.click('#speculative');
-      const b = await settled(page, 'generations', ++n);
+      const b = await perform(page, 'generations', () => page.click('#speculative'));
       const spec = json<{ tokens: number[]; mode: string }>(b.generation);
       expect([plain.mode, spec.mode]).toEqual(['plain', 'speculative']);
       expect(spec.tokens).toEqual(plain.tokens);
@@ -353,16 +349,12 @@ describe.skipIf(!hasChromium)(`web-lab page in Chromium (${CHROMIUM})`, () => {
     try {
       await trainer.run();
       await saveModel(path, model); // as lm-trainer train writes runs/<dir>/model.safetensors
-      const loads = Number((await body(page)).loads ?? 0);
-      await page.setInputFiles('#model-file', path);
-      const b = await settled(page, 'loads', loads + 1);
+      const b = await perform(page, 'loads', () => page.setInputFiles('#model-file', path));
       expect(json<{ params: number }>(b.model).params).toBe(model.storedParamCount);
       expect(await page.textContent('#model-info')).toContain('loaded from cli-model.safetensors');
       await fill({ widths: '32', temperature: 0 });
-      const gens = Number(b.generations);
-      await page.click('#generate');
       const gen = json<{ tokens: number[] }>(
-        (await settled(page, 'generations', gens + 1)).generation,
+        (await perform(page, 'generations', () => page.click('#generate'))).generation,
       );
       expect(gen.tokens).toEqual(await cliGreedy(model, [32, 32]));
     } finally {
@@ -374,9 +366,9 @@ describe.skipIf(!hasChromium)(`web-lab page in Chromium (${CHROMIUM})`, () => {
 
   it('shows a clear message for bad input and keeps working', async () => {
     const before = await body(page);
-    let errors = Number(before.errors);
-    const expectError = async (pattern: RegExp) => {
-      const b = await settled(page, 'errors', ++errors);
+    /** Does the action and expects the page to show an error matching `pattern`. */
+    const expectError = async (action: () => Promise<unknown>, pattern: RegExp) => {
+      const b = await perform(page, 'errors', action);
       expect(await page.textContent('#message')).toMatch(pattern);
       expect(b.error).toMatch(pattern);
       expect(b.model).toBe(before.model); // the model is untouched
@@ -385,45 +377,37 @@ describe.skipIf(!hasChromium)(`web-lab page in Chromium (${CHROMIUM})`, () => {
     const png = [
       0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52,
     ];
-    await page.evaluate((bytes) => {
-      const dt = new DataTransfer();
-      dt.items.add(new File([new Uint8Array(bytes)], 'whale.png', { type: 'image/png' }));
-      document
-        .getElementById('drop')!
-        .dispatchEvent(
-          new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }),
-        );
-    }, png);
-    await expectError(/"whale\.png" is not text \(a NUL byte at offset 8/);
+    const dropFile = () =>
+      page.evaluate((bytes) => {
+        const dt = new DataTransfer();
+        dt.items.add(new File([new Uint8Array(bytes)], 'whale.png', { type: 'image/png' }));
+        const drop = new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true });
+        document.getElementById('drop')!.dispatchEvent(drop);
+      }, png);
+    await expectError(dropFile, /"whale\.png" is not text \(a NUL byte at offset 8/);
     expect((await body(page)).corpus).toBe(before.corpus);
-    // A corrupt model file.
-    await page.setInputFiles('#model-file', {
-      name: 'broken.safetensors',
-      mimeType: 'application/octet-stream',
-      buffer: Buffer.from([200, 0, 0, 0, 0, 0, 0, 0, 123, 34, 120]),
-    });
-    await expectError(/"broken\.safetensors": header length 200 is larger than the file/);
-    // An ONNX file offered as a checkpoint.
-    await page.setInputFiles('#model-file', {
-      name: 'model.onnx',
-      mimeType: 'application/octet-stream',
-      buffer: await readFile(join(tmp, 'model.onnx')),
-    });
-    await expectError(/"model\.onnx"/);
+    // A corrupt model file, and an ONNX file offered as a checkpoint.
+    const chooseModel = (name: string, buffer: Buffer) => () =>
+      page.setInputFiles('#model-file', { name, mimeType: 'application/octet-stream', buffer });
+    await expectError(
+      chooseModel('broken.safetensors', Buffer.from([200, 0, 0, 0, 0, 0, 0, 0, 123, 34, 120])),
+      /"broken\.safetensors": header length 200 is larger than the file/,
+    );
+    await expectError(
+      chooseModel('model.onnx', await readFile(join(tmp, 'model.onnx'))),
+      /"model\.onnx"/,
+    );
     // Widths that are not granularities, for measuring and for decoding.
     await fill({ widths: '32,48' });
-    await page.click('#measure');
     await expectError(
+      () => page.click('#measure'),
       /layer 2 width 48 is not a granularity of this model; allowed: 8, 16, 32, 64/,
     );
     await fill({ widths: '32', 'draft-widths': '128' });
-    await page.click('#speculative');
-    await expectError(/layer 1 width 128 is not a granularity/);
+    await expectError(() => page.click('#speculative'), /layer 1 width 128 is not a granularity/);
     // Still working: decoding and a dropped text file that is fine.
     await fill({ 'draft-widths': '8' });
-    const gens = Number((await body(page)).generations);
-    await page.click('#speculative');
-    await settled(page, 'generations', gens + 1);
+    await perform(page, 'generations', () => page.click('#speculative'));
     const text = 'There she blows! '.repeat(200);
     await page.setInputFiles('#text-file', {
       name: 'whale.txt',
@@ -447,15 +431,14 @@ describe.skipIf(!hasChromium)(`web-lab page in Chromium (${CHROMIUM})`, () => {
 
   it('stops a run on Stop, keeping and evaluating the weights trained so far', async () => {
     await fill({ steps: 5000, 'eval-every': 0 });
-    const runs = Number((await body(page)).trainings);
-    await page.click('#train');
-    await page.waitForFunction(() => Number(document.body.dataset.step) >= 3);
-    await page.click('#stop');
-    const b = await settled(page, 'trainings', runs + 1);
+    const b = await perform(page, 'trainings', async () => {
+      await page.click('#train');
+      await page.waitForFunction(() => Number(document.body.dataset.step) >= 3);
+      await page.click('#stop');
+    });
     const heldOut = json<{ step: number }[]>(b.heldOut);
     expect(Number(b.step)).toBeLessThan(100);
     expect(heldOut.map((h) => h.step)).toEqual([0, Number(b.step)]); // before, and where it stopped
-    await page.click('#generate'); // and the stopped model decodes
-    await settled(page, 'generations', Number(b.generations) + 1);
+    await perform(page, 'generations', () => page.click('#generate')); // the stopped model decodes
   });
 });
