@@ -23,13 +23,41 @@ export interface DemoState {
   k: number;
 }
 
-export interface QueryAnswer {
+export interface SearchAnswer {
   encoder: { name: string; widths: number[]; flops: number; flopsRatio: number };
   neighbors: { id: number; label: number; distance: number }[];
-  /** Wall-clock ms: embedding the query, searching the index, both. */
-  embedMs: number;
+  /** Wall-clock ms searching the index. */
   searchMs: number;
+}
+
+export interface QueryAnswer extends SearchAnswer {
+  /** The query's unit embedding [C], as searched: the page compares its own with it. */
+  embedding: number[];
+  /** Wall-clock ms: embedding the query, and embedding plus search. */
+  embedMs: number;
   totalMs: number;
+}
+
+/**
+ * The k nearest database digits to a unit query embedding [C] made by the named encoder
+ * (an unknown name throws RetrievalError).
+ */
+export async function searchEmbedding(
+  state: DemoState,
+  unit: Float32Array, // [C]
+  encoderName: string,
+  k: number,
+): Promise<SearchAnswer> {
+  const e = pickEncoder(state.encoders, encoderName);
+  const t0 = performance.now();
+  const r = await state.store.search(unit, k); // one query: [1, k']
+  const searchMs = performance.now() - t0;
+  const ids = Array.from(r.ids).filter((id) => id >= 0);
+  return {
+    encoder: { name: e.name, widths: e.widths, flops: e.flops, flopsRatio: e.flopsRatio },
+    neighbors: ids.map((id, i) => ({ id, label: r.labels![i], distance: r.distances[i] })),
+    searchMs,
+  };
 }
 
 /** Embeds one query image with the chosen encoder and finds its k nearest database digits. */
@@ -41,16 +69,13 @@ export async function answerQuery(
 ): Promise<QueryAnswer> {
   const e = pickEncoder(state.encoders, encoderName);
   const t0 = performance.now();
-  const { vectors } = await embedImages(state.model, pixels, { widths: e.widths });
-  const t1 = performance.now();
-  const r = await state.store.search(vectors, k); // one query: [1, k']
-  const t2 = performance.now();
-  const ids = Array.from(r.ids).filter((id) => id >= 0);
+  const { vectors } = await embedImages(state.model, pixels, { widths: e.widths }); // [1, C], unit
+  const embedMs = performance.now() - t0;
+  const found = await searchEmbedding(state, vectors, e.name, k);
   return {
-    encoder: { name: e.name, widths: e.widths, flops: e.flops, flopsRatio: e.flopsRatio },
-    neighbors: ids.map((id, i) => ({ id, label: r.labels![i], distance: r.distances[i] })),
-    embedMs: t1 - t0,
-    searchMs: t2 - t1,
-    totalMs: t2 - t0,
+    ...found,
+    embedding: Array.from(vectors),
+    embedMs,
+    totalMs: embedMs + found.searchMs,
   };
 }

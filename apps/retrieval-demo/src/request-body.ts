@@ -8,17 +8,22 @@ import { UploadError } from './upload';
 export class ClientGoneError extends Error {}
 
 /**
- * The request body, refused with 413 as soon as it passes `max` bytes. The rest of an oversized
+ * The request body (`what`, for messages), refused with 413 as soon as it passes `max` bytes. The rest of an oversized
  * body is drained unread so the client still gets the answer, then the connection is closed.
  * A client that disconnects mid-body rejects with ClientGoneError.
  */
-export function readBody(req: IncomingMessage, res: ServerResponse, max: number): Promise<Buffer> {
+export function readBody(
+  req: IncomingMessage,
+  res: ServerResponse,
+  max: number,
+  what = 'the uploaded image',
+): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);
-  const tooBig = (what: string) => {
+  const tooBig = (amount: string) => {
     res.setHeader('connection', 'close');
     res.once('finish', () => req.destroy());
     req.resume();
-    return new UploadError(413, `the uploaded image is ${what}; the limit is ${max} bytes`);
+    return new UploadError(413, `${what} is ${amount}; the limit is ${max} bytes`);
   };
   if (Number.isFinite(declared) && declared > max)
     return Promise.reject(tooBig(`${declared} bytes`));

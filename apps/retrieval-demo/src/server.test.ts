@@ -208,7 +208,7 @@ describe('retrieval-demo server', () => {
       const r = await fetch(new URL(path, server.url));
       expect(r.headers.get('x-content-type-options'), path).toBe('nosniff');
       expect(r.headers.get('content-security-policy'), path).toMatch(
-        /^default-src 'none'; script-src 'self'; .*frame-ancestors 'none'$/,
+        /^default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; .*frame-ancestors 'none'$/,
       );
     }
   });

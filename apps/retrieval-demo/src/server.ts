@@ -2,12 +2,16 @@ import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { MatformerError } from '@matformer/core';
+import { pickEncoder } from '@matformer/retrieval';
 import { datasetSize } from '@matformer/train';
 import { imageAt } from './data';
 import { grayToPng } from './png';
 import { DecodePool, type DecodePoolOptions } from './decode-pool';
 import { hostChecker } from './host-check';
-import { answerQuery, type DemoState } from './query';
+import { EmbeddingError, MAX_EMBEDDING_BYTES, parseEmbedding } from './embedding-body';
+import { EncoderModels } from './encoder-models';
+import { serveOrtFile } from './ort-files';
+import { answerQuery, searchEmbedding, type DemoState } from './query';
 import { ClientGoneError, readBody } from './request-body';
 import { checkUpload, DEFAULT_MAX_UPLOAD_BYTES, UploadError } from './upload';
 
@@ -35,19 +39,26 @@ const STATIC: Record<string, [file: string, type: string]> = {
   '/': ['index.html', 'text/html; charset=utf-8'],
   '/app.js': ['app.js', 'text/javascript; charset=utf-8'],
   '/style.css': ['style.css', 'text/css; charset=utf-8'],
+  '/query-input.js': ['query-input.js', 'text/javascript; charset=utf-8'],
+  '/browser-encoder.js': ['browser-encoder.js', 'text/javascript; charset=utf-8'],
 };
 // static/ sits beside src/ and dist/, so this resolves from the sources and from the bundle.
 const staticDir = new URL('../static/', import.meta.url);
 
 /**
  * Sent with every response: no MIME sniffing (an upload is never rendered as HTML), and a page
- * that loads scripts, styles, images and API calls from this server only (data: for previews).
+ * that loads scripts, styles, images and API calls from this server only (data: for previews),
+ * may compile WebAssembly (onnxruntime-web) and start workers from this server (its threads).
+ * COOP + COEP make the page cross-origin isolated: SharedArrayBuffer, so wasm threads can run.
  */
 const SECURITY_HEADERS = {
   'x-content-type-options': 'nosniff',
   'content-security-policy':
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+    "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
   'referrer-policy': 'no-referrer',
+  'cross-origin-opener-policy': 'same-origin',
+  'cross-origin-embedder-policy': 'require-corp',
+  'cross-origin-resource-policy': 'same-origin',
 };
 
 /**
@@ -95,6 +106,9 @@ function info(state: DemoState) {
     database: state.databaseSize,
     heldOut: datasetSize(state.data.test),
     classes: state.data.train.classes,
+    /** What the in-browser encoder takes and gives: pixel_values [1, size, size, channels] → [dim]. */
+    input: { size: state.model.config.imageSize, channels: state.model.config.channels },
+    embeddingDim: state.model.config.dModel,
     encoders: state.encoders.map((e) => {
       const row = byName.get(e.name);
       return {
@@ -109,12 +123,17 @@ function info(state: DemoState) {
   };
 }
 
+interface Services {
+  maxUpload: number;
+  decoder: DecodePool;
+  encoderModels: EncoderModels;
+}
+
 async function route(
   state: DemoState,
   req: IncomingMessage,
   res: ServerResponse,
-  maxUpload: number,
-  decoder: DecodePool,
+  { maxUpload, decoder, encoderModels }: Services,
 ) {
   const url = new URL(req.url ?? '/', 'http://localhost');
   const method = req.method ?? 'GET';
@@ -138,7 +157,63 @@ async function route(
     res.end(grayToPng(imageAt(d, i), d.width, d.height));
     return;
   }
+  const ort = /^\/ort\/([\w.-]+)$/.exec(url.pathname);
+  if (ort && method === 'GET' && (await serveOrtFile(ort[1], res))) return;
+  const raw = /^\/api\/pixels\/test\/(\d+)$/.exec(url.pathname);
+  if (raw && method === 'GET') {
+    // A held-out digit's exact model input [H, W, C] as float32 (its PNG rounds to 8 bits), for
+    // the page's in-browser encoder.
+    const i = Number(raw[1]);
+    if (i >= datasetSize(test))
+      throw new HttpError(404, `no test digit ${i} (there are ${datasetSize(test)})`);
+    const px = imageAt(test, i);
+    res.writeHead(200, {
+      'content-type': 'application/octet-stream',
+      'content-length': px.byteLength,
+      'cache-control': 'max-age=3600',
+    });
+    res.end(Buffer.from(px.buffer, px.byteOffset, px.byteLength));
+    return;
+  }
   if (url.pathname === '/api/info' && method === 'GET') return sendJson(res, 200, info(state));
+  if (url.pathname === '/api/encoder.onnx' && method === 'GET') {
+    // The page's in-browser encoder; by default the cheapest (the slider's first stop).
+    const { name, bytes } = encoderModels.onnx(
+      url.searchParams.get('encoder') ?? state.encoders[0].name,
+    );
+    res.writeHead(200, {
+      'content-type': 'application/octet-stream',
+      'content-length': bytes.length,
+      'cache-control': 'no-store',
+      'x-matformer-encoder': name,
+    });
+    res.end(bytes);
+    return;
+  }
+  if (url.pathname === '/api/query/embedding') {
+    if (method !== 'POST')
+      throw new HttpError(405, `${method} is not allowed on /api/query/embedding (POST)`);
+    const encoder = url.searchParams.get('encoder');
+    if (encoder === null)
+      throw new EmbeddingError(
+        400,
+        'query parameter encoder is required: the name of the encoder that made the embedding',
+      );
+    pickEncoder(state.encoders, encoder); // an unknown name is refused before the body is read
+    const k = intParam(url, 'k', 1, 100, state.k);
+    // Optional: the held-out digit the page embedded, so the answer can carry its label.
+    const i = url.searchParams.has('test')
+      ? intParam(url, 'test', 0, datasetSize(test) - 1)
+      : undefined;
+    const bytes = await readBody(req, res, MAX_EMBEDDING_BYTES, 'the embedding');
+    const unit = parseEmbedding(bytes, req.headers['content-type'], state.model.config.dModel);
+    const found = await searchEmbedding(state, unit, encoder, k);
+    const query =
+      i === undefined
+        ? { source: 'embedding' }
+        : { source: 'embedding', test: i, label: test.labels[i] };
+    return sendJson(res, 200, { query, ...found });
+  }
   if (url.pathname === '/api/query') {
     const encoder = url.searchParams.get('encoder') ?? state.encoders.at(-1)!.name;
     const k = intParam(url, 'k', 1, 100, state.k);
@@ -174,6 +249,7 @@ export function startServer(state: DemoState, opts: ServerOptions = {}): Promise
   const host = opts.host ?? '127.0.0.1';
   const maxUpload = opts.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES;
   const decoder = new DecodePool(opts.decode);
+  const encoderModels = new EncoderModels(state);
   const log = opts.log ?? ((line: string) => process.stderr.write(`retrieval-demo: ${line}\n`));
   let hostAllowed: (h: string | undefined) => boolean = () => false;
   const server = createServer((req, res) => {
@@ -185,11 +261,11 @@ export function startServer(state: DemoState, opts: ServerOptions = {}): Promise
       });
       return;
     }
-    route(state, req, res, maxUpload, decoder).catch((e: Error) => {
+    route(state, req, res, { maxUpload, decoder, encoderModels }).catch((e: Error) => {
       if (e instanceof ClientGoneError) return log(e.message); // nobody to answer
       // Our own errors are the client's fault and say so; anything else is a 500.
       const status =
-        e instanceof HttpError || e instanceof UploadError
+        e instanceof HttpError || e instanceof UploadError || e instanceof EmbeddingError
           ? e.status
           : e instanceof MatformerError
             ? 400

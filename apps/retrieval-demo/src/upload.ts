@@ -1,6 +1,7 @@
 import { MatformerError } from '@matformer/core';
-import { decodeImage, toTensorData } from '@matformer/train';
+import { decodeImage } from '@matformer/train';
 import { PngStructureError, readImageHeader, type ImageHeader } from '@matformer/train';
+import { queryPixels } from '../static/query-input.js';
 
 /** A rejected upload, with the HTTP status that says why. */
 export class UploadError extends MatformerError {
@@ -91,9 +92,10 @@ export function checkUpload(
 
 /**
  * Checks an uploaded query image (see {@link checkUpload}), decodes it and turns it into what
- * the model takes: size×size gray values in [0, 1], light digit on dark ground (a dark-on-light
- * drawing is inverted, since MNIST digits are white on black). The decode is the expensive
- * part: the server runs this off its request thread (decode-pool.ts).
+ * the model takes by the rules of static/query-input.js: size×size gray values in [0, 1], light
+ * digit on dark ground (a dark-on-light drawing is inverted, since MNIST digits are white on
+ * black). The decode is the expensive part: the server runs this off its request thread
+ * (decode-pool.ts).
  */
 export function uploadToPixels(
   bytes: Uint8Array,
@@ -115,8 +117,6 @@ export function uploadToPixels(
       413,
       `the uploaded image is ${img.width}×${img.height}; allowed 1…${fmt(MAX_PIXELS)} pixels`,
     );
-  const pixels = toTensorData(img, size, 1); // [size, size, 1]
-  const mean = pixels.reduce((s, v) => s + v, 0) / pixels.length;
-  if (mean > 0.5) for (let i = 0; i < pixels.length; i++) pixels[i] = 1 - pixels[i];
-  return pixels;
+  // The page's in-browser encoder applies the same rules to the same decoded bytes.
+  return queryPixels(img.rgba, img.width, img.height, size); // [size, size, 1]
 }

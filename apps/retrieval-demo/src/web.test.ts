@@ -1,21 +1,12 @@
-import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { grayToPng } from './png';
 import type { DemoState } from './query';
 import { startServer, type RunningServer } from './server';
+import { CHROMIUM, hasChromium, launchChromium, warnIfNoChromium } from './test-browser';
 import { quickDemoState } from './test-fixtures';
 
-// Debian's Chromium, driven by playwright-core (which ships no browser). CI installs it (.ci/run).
-const CHROMIUM = '/usr/bin/chromium';
-const hasChromium = existsSync(CHROMIUM);
-if (!hasChromium)
-  console.warn(
-    `web.test.ts skipped: ${CHROMIUM} not found. Install it with \`apt-get install chromium\` (CI's .ci/run does) to run the browser test.`,
-  );
+warnIfNoChromium('web.test.ts');
 
 interface Shown {
   encoder: string;
@@ -49,45 +40,31 @@ const agreement = (s: Shown, label: number) =>
 describe.skipIf(!hasChromium)(`retrieval-demo page in Chromium (${CHROMIUM})`, () => {
   let state: DemoState;
   let server: RunningServer;
-  let context: BrowserContext;
-  let profile: string;
+  let browser: Awaited<ReturnType<typeof launchChromium>>;
   let page: Page;
 
   beforeAll(async () => {
     ({ state } = await quickDemoState());
     server = await startServer(state, { port: 0 });
-    profile = await mkdtemp(join(tmpdir(), 'retrieval-demo-chromium-'));
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
-    page = context.pages()[0] ?? (await context.newPage());
+    browser = await launchChromium();
+    page = browser.context.pages()[0] ?? (await browser.context.newPage());
     page.setDefaultTimeout(20_000);
   });
 
   afterAll(async () => {
-    await context?.close();
+    await browser?.close();
     await server?.close();
-    if (profile) await rm(profile, { recursive: true, force: true });
   });
 
-  it('queries held-out digits, then moves the slider to the smallest encoder', async () => {
+  it('queries held-out digits with the smallest encoder, then moves the slider to the full one', async () => {
     await page.goto(server.url);
     await page.waitForSelector('body[data-state="ready"]');
     const slider = page.locator('#encoder-slider');
     const stops = state.encoders.length;
+    const [smallest, largest] = [state.encoders[0].name, state.encoders.at(-1)!.name];
     expect(await slider.getAttribute('max')).toBe(String(stops - 1));
-    expect(await slider.inputValue()).toBe(String(stops - 1)); // starts at the full encoder
+    // Starts at the cheapest encoder: the small model the browser runs by default.
+    expect(await slider.inputValue()).toBe('0');
     expect(await page.locator('#curve circle').count()).toBe(stops);
     const grid = await page.locator('#digit-grid button').count();
     expect(grid).toBe(30);
@@ -105,11 +82,9 @@ describe.skipIf(!hasChromium)(`retrieval-demo page in Chromium (${CHROMIUM})`, (
     const labels = Array.from({ length: grid }, (_, i) => state.data.test.labels[i]);
     const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
-    const full = await queryGrid();
-    expect(
-      full.every((s) => s.encoder === state.encoders.at(-1)!.name && s.labels.length === 10),
-    ).toBe(true);
-    expect(full.map((s) => s.queryLabel)).toEqual(labels.map(String));
+    const small = await queryGrid();
+    expect(small.every((s) => s.encoder === smallest && s.labels.length === 10)).toBe(true);
+    expect(small.map((s) => s.queryLabel)).toEqual(labels.map(String));
     await page.waitForFunction(() =>
       [...document.querySelectorAll<HTMLImageElement>('#neighbors img')].every(
         (im) => im.complete && im.naturalWidth === 28,
@@ -117,22 +92,20 @@ describe.skipIf(!hasChromium)(`retrieval-demo page in Chromium (${CHROMIUM})`, (
     );
     expect(await page.textContent('#latency')).toMatch(/\d ms/);
     // Labels mostly match the query digit (the fixture's 1-NN accuracy is 85–88%).
-    expect(mean(full.map((s, i) => agreement(s, labels[i])))).toBeGreaterThanOrEqual(0.7);
-    expect(mean(full.map((s, i) => Number(s.labels[0] === labels[i])))).toBeGreaterThanOrEqual(0.7);
-
-    await slider.fill('0'); // the cheapest encoder; the page re-runs the current query
-    const rerun = await shownAfter(page, ++answered);
-    expect(rerun.encoder).toBe(state.encoders[0].name);
-    expect(await page.textContent('#encoder-name')).toBe(state.encoders[0].name);
-    expect(await page.getAttribute('#curve circle.selected', 'data-encoder')).toBe(
-      state.encoders[0].name,
-    );
-
-    const small = await queryGrid();
-    expect(small.every((s) => s.encoder === state.encoders[0].name && s.labels.length === 10)).toBe(
-      true,
-    );
     expect(mean(small.map((s, i) => agreement(s, labels[i])))).toBeGreaterThanOrEqual(0.7);
+    expect(mean(small.map((s, i) => Number(s.labels[0] === labels[i])))).toBeGreaterThanOrEqual(
+      0.7,
+    );
+
+    await slider.fill(String(stops - 1)); // the full encoder; the page re-runs the current query
+    const rerun = await shownAfter(page, ++answered);
+    expect(rerun.encoder).toBe(largest);
+    expect(await page.textContent('#encoder-name')).toBe(largest);
+    expect(await page.getAttribute('#curve circle.selected', 'data-encoder')).toBe(largest);
+
+    const full = await queryGrid();
+    expect(full.every((s) => s.encoder === largest && s.labels.length === 10)).toBe(true);
+    expect(mean(full.map((s, i) => agreement(s, labels[i])))).toBeGreaterThanOrEqual(0.7);
     // A sensible change: the cheaper query embedding lands in the same neighbourhood (many
     // shared neighbours) without being the same list every time.
     const overlap = small.map((s, i) => s.ids.filter((id) => full[i].ids.includes(id)).length / 10);

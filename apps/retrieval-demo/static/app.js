@@ -1,4 +1,8 @@
-// The demo page: no framework, just the JSON API of server.ts.
+// The demo page: no framework, just the JSON API of server.ts. Queries are embedded here, in
+// the browser (browser-encoder.js), and only the embedding is sent; when that cannot run, the
+// image goes to the server, which embeds it (the upload path). The page says which was used.
+import { BrowserEncoder, imagePixels } from './browser-encoder.js';
+
 const $ = (id) => document.getElementById(id);
 const SVG = 'http://www.w3.org/2000/svg';
 
@@ -7,6 +11,8 @@ let info;
 let query;
 /** Responses can arrive out of order when the slider moves fast: only the latest is drawn. */
 let sequence = 0;
+/** Resolves to the in-browser encoder, or to null (with the reason shown) if it cannot load. */
+let browserEncoder;
 
 function encoder() {
   return info.encoders[Number($('encoder-slider').value)];
@@ -116,7 +122,7 @@ function renderAnswer(answer) {
     if (n.label === truth) matches++;
   }
   $('latency').textContent =
-    `${answer.totalMs.toFixed(1)} ms (embed ${answer.embedMs.toFixed(1)} ms with ${answer.encoder.name}, search ${answer.searchMs.toFixed(2)} ms)`;
+    `${answer.totalMs.toFixed(1)} ms (embed ${answer.embedMs.toFixed(1)} ms ${answer.embedWhere} with ${answer.encoder.name}, search ${answer.searchMs.toFixed(2)} ms)`;
   $('agreement').textContent =
     truth === undefined
       ? ''
@@ -125,28 +131,105 @@ function renderAnswer(answer) {
   document.body.dataset.encoder = answer.encoder.name;
 }
 
+/**
+ * The encoder's input [size, size, 1]: a held-out digit's exact values (its PNG would round
+ * them to 8 bits), or the picked file decoded here.
+ */
+async function queryInput(q) {
+  if (q.kind === 'upload') return imagePixels(q.file, info.input.size);
+  const res = await fetch(`/api/pixels/test/${q.index}`);
+  if (!res.ok) throw new Error(`held-out digit ${q.index}: HTTP ${res.status}`);
+  return new Float32Array(await res.arrayBuffer());
+}
+
+/** What the model saw ([size, size] gray values) as a PNG data URL, for the query preview. */
+function previewOf(pixels, size) {
+  const canvas = document.createElement('canvas');
+  canvas.width = canvas.height = size;
+  const ctx = canvas.getContext('2d');
+  const img = ctx.createImageData(size, size);
+  for (let i = 0; i < pixels.length; i++) {
+    const v = Math.round(255 * pixels[i]);
+    img.data.set([v, v, v, 255], 4 * i);
+  }
+  ctx.putImageData(img, 0, 0);
+  return canvas.toDataURL('image/png');
+}
+
+/**
+ * The browser path's first half: the query's unit embedding, made here ({ embedding, pixels,
+ * ms, backend }), or { why } it could not be, so the caller uses the server path instead.
+ */
+async function embedHere(q, enc) {
+  const here = await browserEncoder;
+  if (!here) return { why: 'the in-browser encoder did not load' };
+  try {
+    const pixels = await queryInput(q);
+    const t0 = performance.now(); // the encoder alone, as the server times its own embedding
+    const embedding = await here.embed(enc.name, pixels, info.input.size);
+    return { embedding, pixels, ms: performance.now() - t0, backend: here.backend };
+  } catch (e) {
+    return { why: `embedding here failed: ${e.message}` };
+  }
+}
+
+/** Shows which path answered, and keeps the embedding sent (for checks against the server's). */
+function showPath(path, detail, embedding) {
+  const el = $('query-path');
+  el.textContent = detail;
+  el.dataset.embedding = embedding ? JSON.stringify(Array.from(embedding)) : '';
+  document.body.dataset.path = path;
+}
+
 async function runQuery() {
   if (!query) return;
   const seq = ++sequence;
-  const params = new URLSearchParams({ encoder: encoder().name, k: String(info.k) });
-  let res;
+  const q = query;
+  const enc = encoder();
+  const params = new URLSearchParams({ encoder: enc.name, k: String(info.k) });
+  if (q.kind === 'test') params.set('test', String(q.index));
   document.body.dataset.state = 'querying';
   try {
-    if (query.kind === 'test') {
-      params.set('test', String(query.index));
+    const t0 = performance.now();
+    const here = await embedHere(q, enc);
+    let res;
+    if (here.embedding) {
+      res = await fetch(`/api/query/embedding?${params}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/octet-stream' },
+        body: here.embedding, // [dim] float32, little-endian on every browser platform
+      });
+    } else if (q.kind === 'test') {
       res = await fetch(`/api/query?${params}`);
     } else {
       res = await fetch(`/api/query?${params}`, {
         method: 'POST',
-        headers: { 'content-type': query.file.type || 'application/octet-stream' },
-        body: query.file,
+        headers: { 'content-type': q.file.type || 'application/octet-stream' },
+        body: q.file,
       });
     }
     const body = await res.json();
     if (seq !== sequence) return;
     if (!res.ok) throw new Error(body.error ?? `HTTP ${res.status}`);
     showStatus('');
-    if (body.query.preview) $('query-image').src = body.query.preview;
+    if (here.embedding) {
+      body.embedMs = here.ms;
+      body.totalMs = performance.now() - t0;
+      body.embedWhere = `in this browser (${here.backend})`;
+      showPath(
+        'browser',
+        `embedded in this browser on ${here.backend}; sent ${here.embedding.length} float32 values, no image`,
+        here.embedding,
+      );
+      if (q.kind === 'upload') $('query-image').src = previewOf(here.pixels, info.input.size);
+      $('runtime').textContent = `In-browser encoder: ${(await browserEncoder).describe()}.`;
+      document.body.dataset.backend = here.backend;
+    } else {
+      body.embedWhere = 'on the server';
+      const sent = q.kind === 'upload' ? 'the image was uploaded' : 'the digit was named';
+      showPath('server', `embedded on the server (${sent}): ${here.why}`);
+      if (body.query.preview) $('query-image').src = body.query.preview;
+    }
     renderAnswer(body);
     document.body.dataset.queries = String(Number(document.body.dataset.queries) + 1);
   } catch (e) {
@@ -171,9 +254,10 @@ async function init() {
   $('db-count').textContent = info.database.toLocaleString('en-US');
   const slider = $('encoder-slider');
   slider.max = String(info.encoders.length - 1);
-  slider.value = String(info.encoders.length - 1); // start at the full encoder
+  slider.value = '0'; // start at the cheapest encoder: the small model the browser runs
   slider.addEventListener('input', () => {
     describeEncoder();
+    prepareEncoder();
     runQuery();
   });
   describeEncoder();
@@ -202,7 +286,30 @@ async function init() {
     for (const b of grid.children) b.classList.remove('selected');
     runQuery();
   });
+  browserEncoder = BrowserEncoder.load().then(
+    (here) => {
+      $('runtime').textContent = `In-browser encoder: ${here.describe()}.`;
+      document.body.dataset.runtime = 'ready';
+      return here;
+    },
+    (e) => {
+      $('runtime').textContent =
+        `In-browser encoder unavailable (${e.message}): images are embedded on the server.`;
+      document.body.dataset.runtime = 'failed';
+      return null;
+    },
+  );
+  prepareEncoder();
   document.body.dataset.state = 'ready';
+}
+
+/**
+ * Starts fetching the chosen encoder and creating its session (the first one also starts the
+ * wasm runtime, which takes a second or two) before a query needs it.
+ */
+function prepareEncoder() {
+  const name = encoder().name;
+  browserEncoder.then((here) => here?.session(name)).catch(() => {}); // a query reports errors
 }
 
 init().catch((e) => showStatus(`could not load the demo: ${e.message}`));

@@ -5,6 +5,7 @@
 export { availableParallelism } from 'node:os';
 export { existsSync } from 'node:fs';
 export { DataParallelGradients } from './parallel/data-parallel';
+export { TwoThreadAdamW } from './parallel/two-thread-adamw';
 export { appendMetric, runPath, truncateMetrics, writeRunConfig } from './run-dir';
 
 /** Whether tfjs steps may split a batch across a worker thread (parallel/grad-worker.ts). */

@@ -53,4 +53,15 @@ export class DataParallelGradients {
   async close(): Promise<void> {}
 }
 
+/** No worker threads here: the onnxruntime engine's AdamW runs on the page's thread (ArrayAdamW). */
+export class TwoThreadAdamW {
+  private constructor() {}
+
+  static start(): TwoThreadAdamW {
+    throw new Error(
+      'unreachable: a TwoThreadAdamW never starts in a browser (WORKER_THREADS is false)',
+    );
+  }
+}
+
 export const WORKER_THREADS: boolean = false;

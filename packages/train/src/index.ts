@@ -10,6 +10,7 @@ export {
 } from './trainer';
 export { OrtGradientEngine, type OrtDevice, type OrtEngineOptions } from './ort/engine';
 export { GraphError } from './ort/graph-error';
+export { summarizeOrtProfile, type ProfileSummary, type MatmulShape } from './ort/profile';
 export { evaluateOn, evaluateOnOrt } from './ort/evaluate-ort';
 export { ENGINE_CHOICES, resolveEngine, type EngineChoice } from './engine-choice';
 export { evaluateTask, type EvalRow, type Submodel } from './evaluate';

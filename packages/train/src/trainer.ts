@@ -43,6 +43,11 @@ export interface StepMetrics {
   ms: number;
   /** Tokens or images per second in this step. */
   throughput: number;
+  /**
+   * Engine 'ort': where the step's time went, ms: onnxruntime's run of the joint graph, and the
+   * clipped AdamW update in JS (the rest of `ms` is batch sampling and bookkeeping).
+   */
+  phaseMs?: { gradients: number; optimizer: number };
 }
 
 export interface EvalResult {
@@ -84,6 +89,16 @@ export interface TrainerInit {
    * (default: all of them). More threads than cores only slow onnxruntime down.
    */
   threads?: number;
+  /**
+   * Engine 'ort': onnxruntime's fused contrib ops in the training graph (default true); false
+   * builds it from standard ONNX ops only, the reference the fused graph is tested against.
+   */
+  fusedOps?: boolean;
+  /**
+   * Engine 'ort': profile the training graph's runs; onnxruntime writes a JSON trace named
+   * `<profile>_<date>.json` when the trainer is disposed (summarizeOrtProfile reads it).
+   */
+  profile?: string;
 }
 
 /** The values of TrainerInit.engine. */
@@ -181,6 +196,8 @@ export class Trainer {
       OrtTraining.start(this.task.model, this.optimizer, {
         device: this.init.device,
         threads: this.init.threads,
+        fusedOps: this.init.fusedOps,
+        profile: this.init.profile,
       }),
     );
     return this.ort;
@@ -262,14 +279,11 @@ export class Trainer {
       if (this.engine === 'ort') {
         const submodels = picked.map((i) => this.uniformWidths(this.granularities[i]));
         const ort = await this.ortTraining();
-        ({ losses, gradNorm } = await ort.step(
-          batch,
-          submodels,
-          lambdas,
-          lr,
-          this.options.gradClip,
-        ));
-        return this.finishStep(t0, lr, picked, lambdas, losses, gradNorm);
+        const done = await ort.step(batch, submodels, lambdas, lr, this.options.gradClip);
+        return {
+          ...this.finishStep(t0, lr, picked, lambdas, done.losses, done.gradNorm),
+          phaseMs: done.phaseMs,
+        };
       }
       const joint = await this.gradients(
         batch,

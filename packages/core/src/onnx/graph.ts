@@ -22,6 +22,16 @@ function attribute(name: string, a: Attr): AttributeMsg {
   return { name, type: AttributeType.STRING, s: new TextEncoder().encode(a.string) };
 }
 
+/** What makes two nodes compute the same values. */
+function nodeKey(
+  opType: string,
+  inputs: string[],
+  attrs: Record<string, Attr>,
+  o: { count?: number; domain?: string },
+): string {
+  return JSON.stringify([o.domain ?? '', opType, inputs, attrs, o.count ?? 1]);
+}
+
 function valueInfo(name: string, elemType: number, shape: Dim[]): ValueInfoMsg {
   const dim = shape.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d }));
   return { name, type: { tensorType: { elemType, shape: { dim } } } };
@@ -50,8 +60,24 @@ export class GraphBuilder {
   private counter = 0;
   private prefix = '';
   private readonly consts = new Map<string, string>();
+  /** Outputs of each node by its nodeKey (with `dedupe`). */
+  private readonly built = new Map<string, string[]>();
 
-  constructor(readonly opset: number) {}
+  /**
+   * `contribOps`: the graph may use onnxruntime's fused contrib ops (com.microsoft, e.g. FastGelu)
+   * where a layer has one. For graphs only onnxruntime runs (training, scoring); exported files
+   * stay standard ONNX, and onnxruntime fuses those itself at load time.
+   */
+  /**
+   * `dedupe`: a node identical to an earlier one (same op, inputs and attributes, outputs not
+   * named) is not added again; the earlier outputs are returned. Every op here is a pure
+   * function, so a graph that builds several models over shared weights computes their common
+   * part once (the training graph's submodels share everything before the first nested layer).
+   */
+  constructor(
+    readonly opset: number,
+    readonly o: { contribOps?: boolean; dedupe?: boolean } = {},
+  ) {}
 
   /** Runs `fn` with node names prefixed by `scope` (e.g. "blocks.3/attn"). */
   scope<T>(scope: string, fn: () => T): T {
@@ -77,6 +103,9 @@ export class GraphBuilder {
     attrs: Record<string, Attr> = {},
     o: { outputs?: string[]; count?: number; domain?: string } = {},
   ): string[] {
+    const key = this.o.dedupe && !o.outputs ? nodeKey(opType, inputs, attrs, o) : undefined;
+    const seen = key && this.built.get(key);
+    if (seen) return seen;
     const name = `${this.prefix ? `${this.prefix}/` : ''}${opType}_${this.counter++}`;
     const output =
       o.outputs ?? Array.from({ length: o.count ?? 1 }, (_, i) => (i ? `${name}:${i}` : name));
@@ -88,6 +117,7 @@ export class GraphBuilder {
       attribute: Object.entries(attrs).map(([k, v]) => attribute(k, v)),
       ...(o.domain ? { domain: o.domain } : {}),
     });
+    if (key) this.built.set(key, output);
     return output;
   }
 
@@ -152,8 +182,17 @@ export interface EncodeOptions {
   irVersion?: number;
   /** String metadata stored in the model (metadata_props). */
   metadata?: Record<string, string>;
-  /** Extra operator domains the graph uses, e.g. { 'com.microsoft': 1 }. */
+  /**
+   * Extra operator domains the graph uses, e.g. { 'com.microsoft': 1 }; a domain a node names
+   * and this leaves out is imported at version 1.
+   */
   domains?: Record<string, number>;
+}
+
+/** The operator domains a graph imports: those given, and version 1 of any other a node uses. */
+function domainsOf(nodes: NodeMsg[], given: Record<string, number> = {}): Record<string, number> {
+  const used = nodes.flatMap((n) => (n.domain && !(n.domain in given) ? [n.domain] : []));
+  return { ...given, ...Object.fromEntries(used.map((d) => [d, 1])) };
 }
 
 /** The ModelProto bytes of a built graph. */
@@ -167,7 +206,10 @@ export function encodeGraph(
     docString: o.doc ?? '',
     opsetImport: [
       { domain: '', version: g.opset },
-      ...Object.entries(o.domains ?? {}).map(([domain, version]) => ({ domain, version })),
+      ...Object.entries(domainsOf(g.nodes, o.domains)).map(([domain, version]) => ({
+        domain,
+        version,
+      })),
     ],
     metadataProps: Object.entries(o.metadata ?? {}).map(([key, value]) => ({ key, value })),
     graph: {

@@ -9,6 +9,7 @@ export {
   type OnnxExportInfo,
 } from './export';
 export { readOnnxFile, parseOnnxModel, type OnnxModelFile, type OnnxValue } from './read';
+export { graphNodes, type GraphNode } from './graph-nodes';
 // Each family's forward graph lives in its folder (models/<arch>/graph.ts); exported here too.
 export { lmSignature, lmForward } from '../models/matlm/graph';
 export { vitSignature, vitForward } from '../models/matvit/graph';
@@ -43,7 +44,7 @@ export {
   type DecoderExportOptions,
   type DecoderGraphOptions,
 } from './lm-decoder';
-export { QUANTIZE_CHOICES } from './decoder-parts';
+export { MS, QUANTIZE_CHOICES } from './decoder-parts';
 export {
   OnnxDecoderEngine,
   type OnnxDecoderState,

@@ -1,4 +1,5 @@
-import type { GraphBuilder } from './graph';
+import { MS } from './decoder-parts';
+import type { Attr, GraphBuilder } from './graph';
 
 /** Adds a model weight (by checkpoint name) to the graph on first use and returns its value name. */
 export type WeightFn = (name: string) => string;
@@ -23,14 +24,23 @@ export function layerNorm(g: GraphBuilder, x: string, w: WeightFn, p: string, ep
  * our tfjs gelu (x + 0.044715·x³ factored). From opset 20 the standard Gelu op has
  * `approximate="tanh"`; before that it is spelled out in primitive ops, in the exact
  * arrangement onnxruntime's FastGeluFusion recognises, so it still runs as one fused kernel.
+ * A graph with contrib ops (training) names FastGelu itself: fusion cannot happen there, since
+ * the backward pass reads the intermediate values, and nine passes over [N, m] cost as much as
+ * the FFN's matmuls.
  */
 export function gelu(g: GraphBuilder, x: string): string {
+  if (g.o.contribOps) return g.opN('FastGelu', [x], {}, { domain: MS })[0];
   if (g.opset >= 20) return g.op('Gelu', [x], { approximate: { string: 'tanh' } });
   const one = g.f32([1], []);
   const poly = g.op('Add', [g.op('Mul', [g.op('Mul', [x, g.f32([0.044715], [])]), x]), one]); // 1 + 0.044715·x²
   const scaled = g.op('Mul', [x, g.f32([Math.sqrt(2 / Math.PI)], [])]); // √(2/π)·x
   const onePlusTanh = g.op('Add', [g.op('Tanh', [g.op('Mul', [poly, scaled])]), one]);
   return g.op('Mul', [onePlusTanh, g.op('Mul', [x, g.f32([0.5], [])])]);
+}
+
+/** Split into `n` equal parts along `axis` (from opset 18 the count is an attribute). */
+function splitAttrs(g: GraphBuilder, axis: number, n: number): Record<string, Attr> {
+  return { axis: { int: axis }, ...(g.opset >= 18 ? { num_outputs: { int: n } } : {}) };
 }
 
 export interface BlockIO {
@@ -57,10 +67,12 @@ export function block(g: GraphBuilder, w: WeightFn, l: number, d: TrunkDims, io:
       const heads = g.op('Transpose', [g.op('Reshape', [qkv, io.qkvShape])], {
         perm: { ints: [2, 0, 3, 1, 4] },
       }); // [B, T, 3, H, hd] → [3, B, H, T, hd]
-      const pick = (i: number) => g.op('Gather', [heads, g.i64([i], [])], { axis: { int: 0 } }); // [B, H, T, hd]
-      const q = pick(0);
-      let k = pick(1);
-      let v = pick(2);
+      // One Split, not three Gathers: its gradient is one Concat, where the Gathers' would be
+      // three zero-padded copies of [3, B, H, T, hd] and their sum.
+      const parts = g.opN('Split', [heads], splitAttrs(g, 0, 3), { count: 3 }); // 3 × [1, B, H, T, hd]
+      const [q, k0, v0] = parts.map((t) => g.op('Squeeze', [t, g.i64([0])])); // [B, H, T, hd]
+      let k = k0;
+      let v = v0;
       if (io.past) {
         // Cache first, new positions after: [B, H, P+T, hd], also returned as the next cache.
         k = g.op('Concat', [io.past.k, k], { axis: { int: 2 } }, io.present?.k);

@@ -57,6 +57,11 @@ export interface OrtOptions {
    * block took ~450 MiB more peak memory at the same speed.
    */
   enableMemPattern?: boolean;
+  /**
+   * Profile every run: onnxruntime writes a JSON trace named `<prefix>_<date>.json` when the
+   * session ends its profiling (`endProfiling()`, or release).
+   */
+  profileFilePrefix?: string;
 }
 
 /** An inference session over checked ModelProto bytes; a model onnxruntime rejects throws CheckpointError. */
@@ -79,6 +84,9 @@ export async function createSession(
       enableMemPattern: opts.enableMemPattern ?? true,
       ...(opts.optimizedModelFilePath
         ? { optimizedModelFilePath: opts.optimizedModelFilePath }
+        : {}),
+      ...(opts.profileFilePrefix
+        ? { enableProfiling: true, profileFilePrefix: opts.profileFilePrefix }
         : {}),
       extra: { session: { intra_op: { allow_spinning: opts.allowSpinning ? '1' : '0' } } },
       logSeverityLevel: 3, // errors only: the rejected-model case is reported through our error

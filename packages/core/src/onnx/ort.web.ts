@@ -153,9 +153,9 @@ export async function createSession(
   checkChoice('graphOptimizationLevel', opts.graphOptimizationLevel, GRAPH_OPT_LEVELS, true);
   if (opts.intraOpNumThreads !== undefined)
     checkThreads('intraOpNumThreads', opts.intraOpNumThreads, cores());
-  if (opts.optimizedModelFilePath)
+  if (opts.optimizedModelFilePath || opts.profileFilePrefix)
     throw new ConfigError(
-      'optimizedModelFilePath writes a file: a browser has no file system to write it to',
+      `${opts.optimizedModelFilePath ? 'optimizedModelFilePath' : 'profileFilePrefix'} writes a file: a browser has no file system to write it to`,
     );
   const ort = await loadOrt();
   const { device } = (await loaded!).backend;

@@ -33,6 +33,17 @@ export interface OrtEngineOptions {
   device?: OrtDevice;
   /** Intra-op threads: an integer from 1 to the cores this process may use (the default). */
   threads?: number;
+  /**
+   * onnxruntime's fused contrib ops (com.microsoft FastGelu, ...) in the training and scoring
+   * graphs (default true); false: standard ONNX ops only, the reference the fused graphs are
+   * tested against.
+   */
+  fusedOps?: boolean;
+  /**
+   * Profile the training sessions: onnxruntime writes a JSON trace per session, named
+   * `<profile>_<date>.json`, when the engine is disposed (summarizeOrtProfile reads it).
+   */
+  profile?: string;
 }
 
 /** A compiled training graph with its output buffers, reused every step. */
@@ -55,6 +66,8 @@ export class OrtGradientEngine {
   private readonly sessions = new Map<string, Promise<TrainSession>>();
   private readonly scorers = new Map<string, Promise<Ort.InferenceSession>>();
   private readonly ortOptions: OrtOptions;
+  private readonly fusedOps: boolean;
+  private readonly profile?: string;
 
   private constructor(
     private readonly ort: typeof Ort,
@@ -76,6 +89,8 @@ export class OrtGradientEngine {
       intraOpNumThreads: opts.threads ?? availableParallelism(),
       enableMemPattern: false,
     };
+    this.fusedOps = opts.fusedOps ?? true;
+    this.profile = opts.profile;
   }
 
   /** An engine holding a copy of `params` (a model's weights, by checkpoint name). */
@@ -112,10 +127,16 @@ export class OrtGradientEngine {
       submodels.map(() => 1),
     );
     const bytes = await buildTrainGraph(
-      { config: this.config, submodels, inputShape: batch.x.shape, targets: batch.y.size },
+      {
+        config: this.config,
+        submodels,
+        inputShape: batch.x.shape,
+        targets: batch.y.size,
+        fusedOps: this.fusedOps,
+      },
       (probe, outputs) => probeShapes(probe, outputs, feeds, this.ortOptions, batch.x.shape),
     );
-    const session = await this.session(bytes, 'the training graph');
+    const session = await this.session(bytes, 'the training graph', this.profile);
     const fetches: Record<string, Ort.Tensor> = {};
     for (const [name, t] of Object.entries(this.paramFeeds))
       fetches[io.grad(name)] = new this.ort.Tensor('float32', new Float32Array(t.size), t.dims);
@@ -126,9 +147,13 @@ export class OrtGradientEngine {
   }
 
   /** An onnxruntime session; a CUDA provider that will not start gets an error that says so. */
-  private async session(bytes: Uint8Array, what: string): Promise<Ort.InferenceSession> {
+  private async session(
+    bytes: Uint8Array,
+    what: string,
+    profileFilePrefix?: string,
+  ): Promise<Ort.InferenceSession> {
     try {
-      return await createSession(bytes, what, this.ortOptions);
+      return await createSession(bytes, what, { ...this.ortOptions, profileFilePrefix });
     } catch (e) {
       if (this.ortOptions.executionProviders?.[0] !== 'cuda') throw e;
       throw new MatformerError(cudaUnavailableMessage((e as Error).message));
@@ -181,7 +206,10 @@ export class OrtGradientEngine {
     const key = `${submodelsKey(submodels)}${o.logits ? '+logits' : ''}`;
     let s = this.scorers.get(key);
     if (!s) {
-      s = this.session(buildScoreGraph(this.config, submodels, o), 'the scoring graph');
+      s = this.session(
+        buildScoreGraph(this.config, submodels, { ...o, fusedOps: this.fusedOps }),
+        'the scoring graph',
+      );
       this.scorers.set(key, s);
     }
     const out = await (await s).run(this.feeds(batch));
@@ -204,10 +232,17 @@ export class OrtGradientEngine {
   }
 
   async dispose(): Promise<void> {
-    const sessions = [
-      ...[...this.sessions.values()].map((s) => s.then((t) => t.session)),
-      ...this.scorers.values(),
-    ];
+    const training = [...this.sessions.values()].map((s) => s.then((t) => t.session));
+    if (this.profile)
+      await Promise.all(
+        training.map((s) =>
+          s.then(
+            (x) => x.endProfiling(),
+            () => undefined,
+          ),
+        ),
+      );
+    const sessions = [...training, ...this.scorers.values()];
     this.sessions.clear();
     this.scorers.clear();
     await Promise.all(

@@ -17,7 +17,8 @@ import {
 import type * as Ort from 'onnxruntime-node';
 import { differentiate } from './autodiff';
 import { LABELS, modelInput, modelLogits } from './families';
-import { GraphError } from './graph-error';
+import { GraphError, type NodeLike } from './graph-error';
+import { nonDifferentiable } from './vjp-rules';
 
 /** Graph names of a training or scoring graph's inputs and outputs. */
 export const io = {
@@ -69,9 +70,9 @@ function parameterInputs(g: GraphBuilder, config: ModelConfig): Map<string, numb
 export function buildScoreGraph(
   config: ModelConfig,
   submodels: Widths[],
-  o: { logits?: boolean } = {},
+  o: { logits?: boolean; fusedOps?: boolean } = {},
 ): Uint8Array {
-  const g = new GraphBuilder(17);
+  const g = new GraphBuilder(17, { contribOps: o.fusedOps ?? true, dedupe: true });
   parameterInputs(g, config);
   const spec = modelInput(config);
   const input = g.input(spec.name, spec.elemType, spec.shape);
@@ -100,6 +101,8 @@ export interface TrainGraphSpec {
   inputShape: number[];
   /** Number of targets in a batch (B·T for a language model, B for images). */
   targets: number;
+  /** onnxruntime's fused contrib ops where a layer has one (default true); false: standard ops only. */
+  fusedOps?: boolean;
 }
 
 /**
@@ -114,19 +117,18 @@ export async function buildTrainGraph(
   probe: (bytes: Uint8Array, outputs: string[]) => Promise<Map<string, number[]>>,
 ): Promise<Uint8Array> {
   const { config, submodels } = spec;
-  const g = new GraphBuilder(17);
+  const g = new GraphBuilder(17, { contribOps: spec.fusedOps ?? true, dedupe: true });
   const shapes = parameterInputs(g, config);
   const inputSpec = modelInput(config);
   const input = g.input(inputSpec.name, inputSpec.elemType, spec.inputShape);
   const labels = g.input(io.labels, DataType.INT64, [spec.targets]);
   const lambdas = g.input(io.lambdas, DataType.FLOAT, [submodels.length]);
   const params = [...shapes.keys()];
-  // Submodel by submodel, forward then backward, as the official MatLM loop does: the nodes stay
-  // in that order, so onnxruntime frees one submodel's activations before the next forward
-  // (peak memory of one submodel's graph, not g of them). Gradients add up at the end.
-  const perSubmodel: Record<string, string>[] = [];
-  for (const [i, widths] of submodels.entries()) {
-    const weighted = g.scope(`submodel_${i}`, () => {
+  // Every submodel's forward pass. Identical nodes are built once (dedupe), so the submodels
+  // share whatever comes before their first nested layer (the embedding and the first
+  // attention): computed once, and differentiated once below.
+  const losses = submodels.map((widths, i) =>
+    g.scope(`submodel_${i}`, () => {
       const logits = modelLogits(g, config, nestedWeights(g, config, widths), input);
       const loss = g.op(
         'SoftmaxCrossEntropyLoss',
@@ -136,17 +138,50 @@ export async function buildTrainGraph(
       ); // []
       const lambda = g.op('Gather', [lambdas, g.i64([i], [])], { axis: { int: 0 } }); // []
       return g.op('Mul', [loss, lambda]); // λ_i · L_i
+    }),
+  );
+  g.o.dedupe = false; // the backward nodes must stay in their own section of the order below
+  const { shared, own } = partition(g.nodes, losses);
+  const fromParams = dependents(g.nodes, params);
+  const probeFn = (outputs: string[]) => probe(probeGraph(g, outputs), outputs);
+  // Submodel by submodel, its own forward then its backward down to the shared part, as the
+  // official MatLM loop does: in that node order onnxruntime frees one submodel's activations
+  // before the next forward (peak memory of one submodel's graph, not g of them).
+  const sections: NodeLike[][] = [g.nodes.filter((n) => shared.has(n))];
+  const parts: Record<string, string>[] = [];
+  const boundaryGrads = new Map<string, string[]>();
+  for (const [i, loss] of losses.entries()) {
+    const boundary = boundaryOf(own[i], shared, fromParams);
+    const before = g.nodes.length;
+    const grads = await differentiate(g, loss, [...params, ...boundary], shapes, probeFn, {
+      cut: shared,
+      reachedOnly: true,
     });
-    perSubmodel.push(
-      await differentiate(g, weighted, params, shapes, (outputs) =>
-        probe(probeGraph(g, outputs), outputs),
-      ),
-    );
+    sections.push([...own[i], ...g.nodes.slice(before)]);
+    parts.push(grads);
+    for (const b of boundary)
+      if (grads[b]) boundaryGrads.set(b, [...(boundaryGrads.get(b) ?? []), grads[b]]);
   }
+  if (boundaryGrads.size) {
+    // The shared part's backward, once, from the sum of the submodels' gradients at its edge.
+    const before = g.nodes.length;
+    const seeds = new Map(
+      [...boundaryGrads].map(([b, d]) => [b, d.length > 1 ? g.op('Sum', d) : d[0]]),
+    );
+    parts.push(
+      await differentiate(g, [...seeds.keys()], params, shapes, probeFn, {
+        seeds,
+        reachedOnly: true,
+      }),
+    );
+    sections.push(g.nodes.slice(before));
+  }
+  const tailStart = g.nodes.length;
   const grads = Object.fromEntries(
     params.map((p) => {
-      const parts = perSubmodel.map((d) => d[p]);
-      return [p, parts.length > 1 ? g.op('Sum', parts) : parts[0]];
+      const d = parts.flatMap((part) => (part[p] ? [part[p]] : []));
+      if (!d.length) return [p, g.op('ConstantOfShape', [g.i64(shapes.get(p)!)])];
+      return [p, d.length > 1 ? g.op('Sum', d) : d[0]];
     }),
   );
   submodels.forEach((_, i) => g.output(io.loss(i), DataType.FLOAT, []));
@@ -154,7 +189,56 @@ export async function buildTrainGraph(
     g.op('Identity', [grads[p]], {}, io.grad(p));
     g.output(io.grad(p), DataType.FLOAT, shapes.get(p)!);
   }
+  // The final order; forward nodes no loss reads (e.g. the logits' [B, T, V] shape) are dropped.
+  g.nodes.splice(0, g.nodes.length, ...sections.flat(), ...g.nodes.slice(tailStart));
   return encodeGraph(g, { name: `matformer_${config.arch}_train`, producer: '@matformer/train' });
+}
+
+/** The producer of each value. */
+function producers(nodes: NodeLike[]): Map<string, NodeLike> {
+  return new Map(nodes.flatMap((n) => n.output.map((o) => [o, n] as const)));
+}
+
+/**
+ * Splits forward nodes by the losses that read them: `shared` by two or more, `own[i]` by
+ * loss i alone (in graph order).
+ */
+function partition(
+  nodes: NodeLike[],
+  losses: string[],
+): { shared: Set<NodeLike>; own: NodeLike[][] } {
+  const producer = producers(nodes);
+  const readers = new Map<NodeLike, number>();
+  const ancestors = losses.map((loss) => {
+    const seen = new Set<NodeLike>();
+    const stack = [loss];
+    while (stack.length) {
+      const n = producer.get(stack.pop()!);
+      if (!n || seen.has(n)) continue;
+      seen.add(n);
+      stack.push(...n.input);
+    }
+    seen.forEach((n) => readers.set(n, (readers.get(n) ?? 0) + 1));
+    return seen;
+  });
+  const shared = new Set(nodes.filter((n) => (readers.get(n) ?? 0) > 1));
+  return { shared, own: ancestors.map((a) => nodes.filter((n) => a.has(n) && !shared.has(n))) };
+}
+
+/** Values computed from the parameters through differentiable ops. */
+function dependents(nodes: NodeLike[], params: string[]): Set<string> {
+  const out = new Set(params);
+  for (const n of nodes)
+    if (!nonDifferentiable.has(n.opType) && n.input.some((i) => out.has(i)))
+      n.output.forEach((o) => out.add(o));
+  return out;
+}
+
+/** The shared values a submodel's own nodes read, and whose gradient matters (they depend on a parameter). */
+function boundaryOf(own: NodeLike[], shared: Set<NodeLike>, fromParams: Set<string>): string[] {
+  const sharedValues = new Set([...shared].flatMap((n) => n.output));
+  const read = own.flatMap((n) => (nonDifferentiable.has(n.opType) ? [] : n.input));
+  return [...new Set(read.filter((v) => sharedValues.has(v) && fromParams.has(v)))];
 }
 
 /** The graph so far with `outputs` (float values of any shape) as its outputs, for a probe run. */

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { createSession, DataType, encodeGraph, GraphBuilder, loadOrt } from '@matformer/core/onnx';
+import {
+  createSession,
+  DataType,
+  encodeGraph,
+  GraphBuilder,
+  loadOrt,
+  MS,
+} from '@matformer/core/onnx';
 import { Rng } from '@matformer/core';
 import { differentiate, planGradients } from './autodiff';
 import { GraphError } from './graph-error';
@@ -124,11 +131,28 @@ describe('gradient rules against finite differences', () => {
     Sqrt: [[{ shape: [4], data: [0.5, 1, 2, 3] }], (g, [a]) => g.op('Sqrt', [a])],
     Sigmoid: [[{ shape: [5] }], (g, [a]) => g.op('Sigmoid', [a])],
     Tanh: [[{ shape: [5] }], (g, [a]) => g.op('Tanh', [a])],
+    'FastGelu (contrib, [3,4] from −3 to 3)': [
+      [{ shape: [3, 4], data: Array.from({ length: 12 }, (_, i) => -3 + (6 * i) / 11) }],
+      (g, [a]) => g.opN('FastGelu', [a], {}, { domain: MS })[0],
+    ],
+    'FastGelu (contrib, with bias [4])': [
+      [{ shape: [3, 4] }, { shape: [4] }],
+      (g, x) => g.opN('FastGelu', x, {}, { domain: MS })[0],
+    ],
     'Softmax (last axis)': [
       [{ shape: [2, 4] }],
       (g, [a]) => g.op('Softmax', [a], { axis: { int: -1 } }),
     ],
     Reshape: [[{ shape: [2, 6] }], (g, [a]) => g.op('Reshape', [a, g.i64([3, -1])])],
+    'Split (3 equal parts, one unused)': [
+      [{ shape: [3, 2, 2] }],
+      (g, [a]) => {
+        const [p, , r] = g.opN('Split', [a], { axis: { int: 0 } }, { count: 3 });
+        return g.op('Mul', [p, r]);
+      },
+    ],
+    Squeeze: [[{ shape: [1, 3] }], (g, [a]) => g.op('Squeeze', [a, g.i64([0])])],
+    Unsqueeze: [[{ shape: [3] }], (g, [a]) => g.op('Unsqueeze', [a, g.i64([1])])],
     Transpose: [
       [{ shape: [2, 3, 2] }],
       (g, [a]) => g.op('Transpose', [a], { perm: { ints: [2, 0, 1] } }),

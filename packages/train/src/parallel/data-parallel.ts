@@ -1,27 +1,15 @@
 import * as tf from '@tensorflow/tfjs';
-import { Worker } from 'node:worker_threads';
-import { fileURLToPath } from 'node:url';
+import type { Worker } from 'node:worker_threads';
 import { getBackend } from '@tensorflow/tfjs';
 import { jointGradients, TrainingError, type JointGradients } from '../joint-step';
 import type { AnyModel, Widths } from '@matformer/core';
 import type { FromWorker, StepMessage } from './protocol';
+import { spawnWorker } from './spawn-worker';
 
 /** A batch whose loss is model.loss(x, y, widths), so its rows can be split across threads. */
 export interface SplittableBatch {
   x: tf.Tensor;
   y: tf.Tensor;
-}
-
-/**
- * Starts the worker script beside this module: the compiled .js when built; from source
- * (tests, tsx) the .ts file through tsx's loader, resolving workspace packages to their sources.
- */
-function spawnWorker(): Worker {
-  if (!import.meta.url.endsWith('.ts'))
-    return new Worker(fileURLToPath(new URL('./grad-worker.js', import.meta.url)));
-  const file = new URL('./grad-worker.ts', import.meta.url).href;
-  const boot = `import('tsx/esm/api').then((t) => { t.register(); return import(${JSON.stringify(file)}); });`;
-  return new Worker(boot, { eval: true, execArgv: ['--conditions=@matformer/source'] });
 }
 
 /**
@@ -55,7 +43,7 @@ export class DataParallelGradients {
     });
     const paramsBuf = new SharedArrayBuffer(offset * 4);
     const gradsBuf = new SharedArrayBuffer(offset * 4);
-    const worker = spawnWorker();
+    const worker = spawnWorker('grad-worker');
     const dp = new DataParallelGradients(
       model,
       worker,
