@@ -38,7 +38,11 @@ export function configOf(s: TrainSettings): LanguageModel['config'] {
   } as never) as LanguageModel['config'];
 }
 
-/** The Trainer options of these settings (lm-trainer's defaults for everything the form lacks). */
+/**
+ * The Trainer options of these settings: lm-trainer's defaults for everything the form lacks,
+ * except warmup: the CLI's 40 steps, or a fifth of a shorter run (so a 20-step run is not all
+ * warmup).
+ */
 export function trainOptionsOf(s: TrainSettings): Partial<TrainOptions> {
   return {
     steps: s.steps,
@@ -67,7 +71,7 @@ export function checkSettings(s: TrainSettings): TrainSettings {
   if (s.seqLen !== undefined) int('context', s.seqLen, 2, 1024);
   if (!(s.lr > 0 && s.lr <= 1))
     throw new ConfigError(`learning rate must be in (0, 1], got ${s.lr}`);
-  int('seed', s.seed, 0);
+  int('seed', s.seed, 0, 2 ** 31 - 1);
   int('evaluate every', s.evalEvery, 0);
   return s;
 }
