@@ -3,7 +3,9 @@
 // training itself (tfjs or onnxruntime-web) needs neither. It names no Node-only module, not
 // even for types, so a page's typecheck never reaches them; host-twins.ts checks the two agree.
 import { ConfigError, type AnyModel, type Widths } from '@matformer/core';
+import type { AdamW } from './adamw';
 import type { JointGradients } from './joint-step';
+import type { ArrayAdamW } from './ort/array-adamw';
 import type { SplittableBatch } from './parallel/data-parallel';
 
 const page = globalThis as { navigator?: { hardwareConcurrency?: number } };
@@ -53,15 +55,32 @@ export class DataParallelGradients {
   async close(): Promise<void> {}
 }
 
-/** No worker threads here: the onnxruntime engine's AdamW runs on the page's thread (ArrayAdamW). */
-export class TwoThreadAdamW {
+/**
+ * No worker threads here: the onnxruntime engine's AdamW runs on the page's thread (ArrayAdamW).
+ * The signatures are the Node class's, so ort-training.ts typechecks under this condition too.
+ */
+export class TwoThreadAdamW implements Pick<ArrayAdamW, 'clipAndStep' | 'copyTo'> {
   private constructor() {}
 
-  static start(): TwoThreadAdamW {
+  static start(
+    _reference: AdamW,
+    _ranks: Record<string, number>,
+    _params: Record<string, Float32Array>,
+  ): TwoThreadAdamW {
     throw new Error(
       'unreachable: a TwoThreadAdamW never starts in a browser (WORKER_THREADS is false)',
     );
   }
+
+  clipAndStep(): ReturnType<ArrayAdamW['clipAndStep']> {
+    throw new Error('unreachable: a TwoThreadAdamW never starts in a browser');
+  }
+
+  copyTo(): void {
+    throw new Error('unreachable: a TwoThreadAdamW never starts in a browser');
+  }
+
+  async close(): Promise<void> {}
 }
 
 export const WORKER_THREADS: boolean = false;
