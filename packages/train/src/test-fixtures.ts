@@ -53,3 +53,14 @@ export async function tinyGemmaTask(
     task: lmTask(model, corpus, { batchSize, seqLen: 32, evalWindows: 16 }),
   };
 }
+
+/** Largest |a − b| over a tensor, relative to its largest |a| (elementwise ratios blow up near 0). */
+export function relError(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let diff = 0;
+  let scale = 0;
+  for (let i = 0; i < a.length; i++) {
+    diff = Math.max(diff, Math.abs(a[i] - b[i]));
+    scale = Math.max(scale, Math.abs(a[i]));
+  }
+  return diff / Math.max(scale, 1e-12);
+}

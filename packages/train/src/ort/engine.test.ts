@@ -10,7 +10,7 @@ import { loadMnist } from '../data/mnist';
 import { lmTask } from '../data/lm-task';
 import { jointGradients } from '../joint-step';
 import type { Task } from '../task';
-import { tinyGemmaTask, tinyLMTask } from '../test-fixtures';
+import { relError, tinyGemmaTask, tinyLMTask } from '../test-fixtures';
 import { Trainer } from '../trainer';
 import { ArrayAdamW } from './array-adamw';
 import { OrtGradientEngine } from './engine';
@@ -21,17 +21,6 @@ import { buildTrainGraph } from './train-graph';
 beforeAll(async () => {
   await tf.setBackend('wasm');
 });
-
-/** Largest |a − b| over a tensor, relative to its largest |a| (elementwise ratios blow up near 0). */
-function relError(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < a.length; i++) {
-    diff = Math.max(diff, Math.abs(a[i] - b[i]));
-    scale = Math.max(scale, Math.abs(a[i]));
-  }
-  return diff / Math.max(scale, 1e-12);
-}
 
 function tinyViTTask(seed: number) {
   const mnist = loadMnist();

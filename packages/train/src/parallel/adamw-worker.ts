@@ -1,6 +1,6 @@
 import { workerData } from 'node:worker_threads';
-import { adamwUpdate, addSquares } from '../ort/array-adamw';
-import { ARG, CTL, REQUEST, type AdamWShare } from './adamw-share';
+import { adamwUpdate, addSquares, type UpdateArgs } from '../ort/array-adamw';
+import { CTL, REMOTE_SQUARES, REQUEST, UPDATE_ARGS, type AdamWShare } from './adamw-share';
 
 // The second thread of TwoThreadAdamW: it waits on shared memory (no message queue: a step is
 // two round trips of microseconds), sums its gradients' squares, then updates its parameters.
@@ -26,17 +26,9 @@ for (;;) {
   if (kind === REQUEST.norm) {
     let sum = 0;
     for (const { g } of params) sum = addSquares(g, sum);
-    args[ARG.remoteSquares] = sum;
+    args[REMOTE_SQUARES] = sum;
   } else {
-    const a = {
-      beta1: args[ARG.beta1],
-      beta2: args[ARG.beta2],
-      eps: args[ARG.eps],
-      lr: args[ARG.lr],
-      scale: args[ARG.scale],
-      bc1: args[ARG.bc1],
-      bc2: args[ARG.bc2],
-    };
+    const a = Object.fromEntries(UPDATE_ARGS.map((k, i) => [k, args[i]])) as unknown as UpdateArgs;
     for (const { p, g, m, v, decay } of params) adamwUpdate(p, g, m, v, a, decay);
   }
   Atomics.store(ctl, CTL.done, seen);

@@ -1,7 +1,7 @@
 import type { Worker } from 'node:worker_threads';
 import type { AdamW } from '../adamw';
 import { adamwUpdate, addSquares, ArrayAdamW, clipScale } from '../ort/array-adamw';
-import { ARG, CTL, REQUEST, type AdamWShare } from './adamw-share';
+import { CTL, REMOTE_SQUARES, REQUEST, UPDATE_ARGS, type AdamWShare } from './adamw-share';
 import { spawnWorker } from './spawn-worker';
 
 /** How long a step waits for the worker before it gives up with an error. */
@@ -44,7 +44,7 @@ export class TwoThreadAdamW {
     const buffer = () => new SharedArrayBuffer(floats * 4);
     const share: AdamWShare = {
       control: new SharedArrayBuffer(3 * 4),
-      args: new SharedArrayBuffer(8 * 8),
+      args: new SharedArrayBuffer((UPDATE_ARGS.length + 1) * 8),
       params: buffer(),
       grads: buffer(),
       m: buffer(),
@@ -86,18 +86,9 @@ export class TwoThreadAdamW {
       for (const name of this.local) sum = addSquares(grads[name], sum);
       return sum;
     });
-    const norm = Math.sqrt(localSquares + this.args[ARG.remoteSquares]);
+    const norm = Math.sqrt(localSquares + this.args[REMOTE_SQUARES]);
     const a = this.inner.nextStep(lr, clipScale(norm, clip));
-    const slots: [number, number][] = [
-      [ARG.beta1, a.beta1],
-      [ARG.beta2, a.beta2],
-      [ARG.eps, a.eps],
-      [ARG.lr, a.lr],
-      [ARG.scale, a.scale],
-      [ARG.bc1, a.bc1],
-      [ARG.bc2, a.bc2],
-    ];
-    for (const [slot, value] of slots) this.args[slot] = value;
+    UPDATE_ARGS.forEach((k, i) => (this.args[i] = a[k]));
     this.together(REQUEST.update, () => {
       for (const name of this.local)
         adamwUpdate(
