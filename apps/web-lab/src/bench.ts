@@ -3,21 +3,19 @@
 //    settings, steps after the first (the first includes session warm-up on both sides);
 //  - greedy decoding tokens/s: the page vs onnxruntime-node on the same decoder graph;
 //  - what the page fetched: its JS and onnxruntime-web's wasm, raw and gzipped.
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { chromium } from 'playwright-core';
 import { createModel, selectBackend, type LanguageModel } from '@matformer/core';
 import { OnnxDecoderEngine } from '@matformer/core/onnx';
 import { generate } from '@matformer/speculative';
 import { encodeBytes, lmTask, loadTextCorpus, MOBY_DICK, Trainer } from '@matformer/train';
+import { CHROMIUM, hasChromium, launchChromium } from './chromium';
 import { buildPage } from './build-page';
 import { configOf, DATA_DEFAULTS, trainOptionsOf, type TrainSettings } from './page/settings';
 import { startServer } from './server';
 
-const CHROMIUM = '/usr/bin/chromium';
 const SETTINGS: TrainSettings = {
   arch: 'matlm',
   preset: 'mini',
@@ -70,23 +68,10 @@ async function nodeSide(tokensPerStep: number) {
 }
 
 async function main(): Promise<void> {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found: the bench drives Chromium`);
+  if (!hasChromium) throw new Error(`${CHROMIUM} not found: the bench drives Chromium`);
   const tmp = await mkdtemp(join(tmpdir(), 'web-lab-bench-'));
   const server = await startServer({ port: 0, pageDir: join(tmp, 'page') });
-  const context = await chromium.launchPersistentContext(join(tmp, 'profile'), {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  const context = await launchChromium(join(tmp, 'profile'));
   try {
     await buildPage(join(tmp, 'page'));
     const page = context.pages()[0] ?? (await context.newPage());

@@ -5,7 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { launchChromium } from './chromium';
 import { buildPage } from './build-page';
 import { startServer } from './server';
 
@@ -13,11 +13,8 @@ const out = fileURLToPath(new URL('../docs/after-training.png', import.meta.url)
 const tmp = await mkdtemp(join(tmpdir(), 'web-lab-shot-'));
 await buildPage(join(tmp, 'page'));
 const server = await startServer({ port: 0, pageDir: join(tmp, 'page') });
-const context = await chromium.launchPersistentContext(join(tmp, 'profile'), {
-  executablePath: '/usr/bin/chromium',
-  headless: true,
+const context = await launchChromium(join(tmp, 'profile'), {
   viewport: { width: 1200, height: 900 },
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-sync'],
 });
 try {
   const page = context.pages()[0] ?? (await context.newPage());

@@ -1,8 +1,7 @@
-import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createModel,
@@ -26,13 +25,12 @@ import {
   Trainer,
   type TextCorpus,
 } from '@matformer/train';
+import { CHROMIUM, hasChromium, launchChromium } from './chromium';
 import { buildPage } from './build-page';
 import { configOf, DATA_DEFAULTS, trainOptionsOf, type TrainSettings } from './page/settings';
 import { startServer, type RunningServer } from './server';
 
 // Debian's Chromium, driven by playwright-core (which ships no browser). CI installs it (.ci/run).
-const CHROMIUM = '/usr/bin/chromium';
-const hasChromium = existsSync(CHROMIUM);
 if (!hasChromium)
   console.warn(
     `web.test.ts skipped: ${CHROMIUM} not found. Install it with \`apt-get install chromium\` to run the browser test.`,
@@ -184,21 +182,7 @@ describe.skipIf(!hasChromium)(`web-lab page in Chromium (${CHROMIUM})`, () => {
     await buildPage(join(tmp, 'page'));
     server = await startServer({ port: 0, pageDir: join(tmp, 'page') });
     corpus = await loadTextCorpus(MOBY_DICK, { valFraction: DATA_DEFAULTS.valFraction });
-    context = await chromium.launchPersistentContext(join(tmp, 'profile'), {
-      executablePath: CHROMIUM,
-      headless: true,
-      acceptDownloads: true,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    context = await launchChromium(join(tmp, 'profile'), { acceptDownloads: true });
     page = context.pages()[0] ?? (await context.newPage());
     page.setDefaultTimeout(60_000);
     page.on('pageerror', (e) => pageErrors.push(e.message));
