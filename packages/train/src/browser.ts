@@ -15,6 +15,7 @@ export {
 } from './trainer';
 export { OrtGradientEngine, type OrtDevice, type OrtEngineOptions } from './ort/engine';
 export { ArrayAdamW, globalNorm } from './ort/array-adamw';
+export { summarizeOrtProfile, type ProfileSummary, type MatmulShape } from './ort/profile';
 export { buildTrainGraph, buildScoreGraph, type TrainGraphSpec } from './ort/train-graph';
 export { GraphError } from './ort/graph-error';
 export { evaluateOn, evaluateOnOrt } from './ort/evaluate-ort';

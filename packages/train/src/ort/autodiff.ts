@@ -14,6 +14,23 @@ export interface GradientPlan {
 }
 
 /**
+ * The values computed from `wrt` through differentiable ops (nodes in `cut` left out), `wrt`
+ * included: the ones a gradient can flow back to the parameters through.
+ */
+export function dependents(
+  nodes: NodeLike[],
+  wrt: string[],
+  cut: ReadonlySet<NodeLike> = new Set(),
+): Set<string> {
+  const out = new Set(wrt);
+  for (const n of nodes) {
+    if (nonDifferentiable.has(n.opType) || cut.has(n)) continue;
+    if (n.input.some((i) => out.has(i))) n.output.forEach((o) => out.add(o));
+  }
+  return out;
+}
+
+/**
  * Finds the nodes between the parameters `wrt` and `outputs` (a scalar loss, or values whose
  * gradients will be given), leaving out the nodes in `cut`: a backward pass that stops at
  * values other nodes produce, treating them as parameters. Checks that each node has a
@@ -27,11 +44,7 @@ export function planGradients(
   cut: ReadonlySet<NodeLike> = new Set(),
 ): GradientPlan {
   const outs = typeof outputs === 'string' ? [outputs] : outputs;
-  const fromParams = new Set(wrt);
-  for (const n of g.nodes) {
-    if (nonDifferentiable.has(n.opType) || cut.has(n)) continue;
-    if (n.input.some((i) => fromParams.has(i))) n.output.forEach((o) => fromParams.add(o));
-  }
+  const fromParams = dependents(g.nodes, wrt, cut);
   for (const o of outs)
     if (!fromParams.has(o)) throw new GraphError(`the loss ${o} does not depend on any parameter`);
   const toLoss = new Set(outs);

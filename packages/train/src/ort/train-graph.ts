@@ -15,7 +15,7 @@ import {
   type WeightFn,
 } from '@matformer/core/onnx';
 import type * as Ort from 'onnxruntime-node';
-import { differentiate } from './autodiff';
+import { dependents, differentiate } from './autodiff';
 import { LABELS, modelInput, modelLogits } from './families';
 import { GraphError, type NodeLike } from './graph-error';
 import { nonDifferentiable } from './vjp-rules';
@@ -223,15 +223,6 @@ function partition(
   });
   const shared = new Set(nodes.filter((n) => (readers.get(n) ?? 0) > 1));
   return { shared, own: ancestors.map((a) => nodes.filter((n) => a.has(n) && !shared.has(n))) };
-}
-
-/** Values computed from the parameters through differentiable ops. */
-function dependents(nodes: NodeLike[], params: string[]): Set<string> {
-  const out = new Set(params);
-  for (const n of nodes)
-    if (!nonDifferentiable.has(n.opType) && n.input.some((i) => out.has(i)))
-      n.output.forEach((o) => out.add(o));
-  return out;
 }
 
 /** The shared values a submodel's own nodes read, and whose gradient matters (they depend on a parameter). */
